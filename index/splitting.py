@@ -1,0 +1,136 @@
+"""Sentence splitting for biomedical English and Chinese, with exact character offsets.
+
+pysbd does the hard part (abbreviations, "e.g.", "et al.", decimals, parenthesised
+acronyms) for both languages. Around it we only add what it does not know about:
+paragraph structure, bibliographic lines that must stay whole, and closing quotes
+that pysbd leaves at the start of the next Chinese sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import pysbd
+
+from index.documents import Document, Language, Sentence, SentenceKind
+from index.parallel import link_translations
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+# A journal citation line ("Paediatr Drugs. 2025 Jan;27(1):57-72. doi: ...") or a DOI line is one unit.
+_CITATION_LINE = re.compile(r"\b(19|20)\d{2}\b[^\n]{0,40}?;\s*\d+(\(\d+\))?:\s*[\dA-Za-z]+|\bdoi:\s*10\.\d{4,}/", re.I)
+_TERMINAL = ("." , "!", "?", "。", "！", "？", ":", ";", '"', "”", ")", "）")
+_CLOSERS = "”’」』）)】》\"'"
+
+
+def detect_language(text: str) -> Language:
+    """Chinese when CJK characters outnumber a fifth of the letters, else English."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    return "zh" if cjk and cjk * 5 >= (cjk + latin) else "en"
+
+
+@lru_cache(maxsize=2)
+def _segmenter(language: Language) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=language, clean=False, char_span=True)
+
+
+def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) of paragraphs: lines, with hard-wrapped lines joined.
+
+    A line continues into the next when it does not end a sentence and the next
+    line starts in lower case (the usual shape of wrapped PDF or e-mail text).
+    """
+    start = None
+    end = 0
+    pos = 0
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        line_start, line_end = pos, pos + len(line)
+        pos = line_end + 1
+        stripped = line.strip()
+        if not stripped:
+            if start is not None:
+                yield start, end
+                start = None
+            continue
+        lead = line_start + (len(line) - len(line.lstrip()))
+        if start is None:
+            start = lead
+        end = line_end - (len(line) - len(line.rstrip()))
+        nxt = lines[i + 1].lstrip() if i + 1 < len(lines) else ""
+        continues = bool(nxt) and not stripped.endswith(_TERMINAL) and nxt[:1].islower()
+        if not continues:
+            yield start, end
+            start = None
+    if start is not None:
+        yield start, end
+
+
+def _sentence_spans(text: str, start: int, end: int, language: Language) -> Iterator[tuple[int, int]]:
+    """Sentence spans inside one paragraph, trimmed of surrounding white space."""
+    paragraph = text[start:end]
+    if _CITATION_LINE.search(paragraph) and len(paragraph) < 300:
+        yield start, end
+        return
+    spans = [(s.start, s.end) for s in _segmenter(language).segment(paragraph)]
+    # pysbd puts a closing quote or bracket after 。 at the head of the next sentence; move it back.
+    fixed: list[list[int]] = []
+    for s, e in spans:
+        while fixed and s < e and paragraph[s] in _CLOSERS and _CJK.search(paragraph[fixed[-1][0]:fixed[-1][1]]):
+            fixed[-1][1] = s + 1
+            s += 1
+        if s < e:
+            fixed.append([s, e])
+    for s, e in fixed:
+        piece = paragraph[s:e]
+        s += len(piece) - len(piece.lstrip())
+        e -= len(piece) - len(piece.rstrip())
+        if s < e:
+            yield start + s, start + e
+
+
+def split_document(document: Document) -> list[Sentence]:
+    """Split a document into sentences with stable IDs and offsets into `document.text`.
+
+    The first `document.metadata_lines` lines are bibliographic metadata: each is one
+    citable sentence, never split, so "Who wrote this?" can cite the author line.
+    """
+    text = document.text
+    paragraphs: list[list[Sentence]] = []
+    ordinal = 0
+    metadata_end = _offset_after_lines(text, document.metadata_lines)
+    for p_start, p_end in paragraph_spans(text):
+        language = detect_language(text[p_start:p_end])
+        kind: SentenceKind = "metadata" if p_start < metadata_end else "body"
+        spans = [(p_start, p_end)] if kind == "metadata" else _sentence_spans(text, p_start, p_end, language)
+        paragraph: list[Sentence] = []
+        for s, e in spans:
+            sentence_text = text[s:e]
+            paragraph.append(
+                Sentence(
+                    id=Sentence.make_id(document.id, ordinal, sentence_text),
+                    doc_id=document.id,
+                    ordinal=ordinal,
+                    text=sentence_text,
+                    start=s,
+                    end=e,
+                    language=detect_language(sentence_text) if kind == "body" else language,
+                    kind=kind,
+                )
+            )
+            ordinal += 1
+        paragraphs.append(paragraph)
+    return link_translations(paragraphs)
+
+
+def _offset_after_lines(text: str, count: int) -> int:
+    pos = 0
+    for _ in range(count):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return len(text)
+        pos = nl + 1
+    return pos
