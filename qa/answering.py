@@ -1,0 +1,249 @@
+"""The default answerer: no LLM, faithful by construction.
+
+It quotes retrieved source sentences verbatim (trimmed to the relevant clauses
+where that keeps the quote contiguous), each followed by its [n] marker, or says
+the fixed abstention phrase and lists the closest sentences as related.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.catalog import Catalog
+from index.documents import Sentence
+from index.tokenize import tokenize
+from prompts import PromptSet
+from qa.question import Question, premise_conflict, satisfies_answer_type
+from qa.retrieval import ScoredSentence
+from qa.settings import Settings
+from qa.types import Answer, Citation, RelatedSentence
+
+EmbedTexts = Callable[[list[str]], list[list[float]]]
+
+# Relevance = logistic(w_dense * cosine + w_cover * term coverage + bias), fitted on
+# PubMedQA questions against their own abstract (relevant) and other abstracts
+# (not relevant): see eval/calibration.py, which prints these numbers.
+RELEVANCE_WEIGHTS = {"dense": 9.0, "coverage": 6.0, "bias": -6.5}
+# A second sentence is quoted only when it is nearly as relevant as the first.
+SECOND_SENTENCE_RATIO = 0.8
+_CLAUSE_BREAK = re.compile(r"(?<=[,;，；])\s*|\s+(?=\b(?:but|while|whereas|although|instead)\b)")
+_ELLIPSIS = "…"
+
+
+def _coverage(weights: dict[str, float], text: str) -> float:
+    """Share of the question's (IDF-weighted) terms that appear in the text."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    present = set(tokenize(text))
+    return sum(w for term, w in weights.items() if term in present) / total
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    va, vb = np.asarray(a), np.asarray(b)
+    return float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb) or 1.0))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence together with its translation: one piece of evidence in two languages."""
+
+    sentence: Sentence
+    parallel: Sentence | None
+    relevance: float
+    coverage: float
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, catalog: Catalog, embed_texts: EmbedTexts, prompts: PromptSet, settings: Settings) -> None:
+        self._catalog = catalog
+        self._embed_texts = embed_texts
+        self._prompts = prompts
+        self._settings = settings
+
+    # --- scoring -----------------------------------------------------------------------
+
+    def _term_weights(self, question: Question, focus: Question | None) -> dict[str, float]:
+        """IDF weights of the question's terms; a follow-up's own terms count double."""
+        idf = self._catalog.idf
+        weights = {t: idf.get(t, 0.0) for t in question.terms if t in idf}
+        if focus is not None:
+            for term in focus.terms:
+                if term in weights:
+                    weights[term] *= 2.0
+        return weights
+
+    @staticmethod
+    def relevance(cosine: float, coverage: float) -> float:
+        w = RELEVANCE_WEIGHTS
+        return float(1.0 / (1.0 + np.exp(-(w["dense"] * cosine + w["coverage"] * coverage + w["bias"]))))
+
+    def _units(self, question: Question, hits: list[ScoredSentence], weights: dict[str, float], query_vector: list[float]) -> list[Unit]:
+        seen: set[str] = set()
+        members: list[tuple[Sentence, Sentence | None]] = []
+        for hit in hits:
+            sentence = hit.sentence
+            if sentence.id in seen:
+                continue
+            parallel = self._catalog.get(sentence.parallel_id) if sentence.parallel_id else None
+            seen.update({sentence.id, parallel.id if parallel else ""})
+            members.append((sentence, parallel))
+        texts = [s.text for s, _ in members]
+        vectors = self._embed_texts(texts) if texts else []
+        units = []
+        for (sentence, parallel), vector in zip(members, vectors, strict=True):
+            coverage = max(_coverage(weights, sentence.text), _coverage(weights, parallel.text) if parallel else 0.0)
+            relevance = self.relevance(_cosine(query_vector, vector), coverage)
+            if question.intent and sentence.kind == "metadata" and self._metadata_role(sentence) == question.intent:
+                relevance = 1.0
+            if not satisfies_answer_type(question.answer_type, sentence.text):
+                relevance = min(relevance, self._settings.min_relevance * 0.99)
+            units.append(Unit(sentence, parallel, relevance, coverage))
+        return sorted(units, key=lambda u: u.relevance, reverse=True)
+
+    def _metadata_role(self, sentence: Sentence) -> str:
+        document = self._catalog.documents[sentence.doc_id]
+        if sentence.ordinal == 0:
+            return "authors"
+        return "citation" if sentence.ordinal == document.metadata_lines - 1 else "affiliation"
+
+    # --- composing -----------------------------------------------------------------------
+
+    def _select(self, units: list[Unit], weights: dict[str, float]) -> list[Unit]:
+        """The best unit, then others only if nearly as relevant and covering terms not yet covered."""
+        chosen = [units[0]]
+        covered = set(tokenize(units[0].sentence.text))
+        for unit in units[1:]:
+            if len(chosen) >= self._settings.max_citations:
+                break
+            if unit.relevance < max(self._settings.min_relevance, SECOND_SENTENCE_RATIO * units[0].relevance):
+                continue
+            new_terms = {t for t in weights if t in set(tokenize(unit.sentence.text)) and t not in covered}
+            if sum(weights[t] for t in new_terms) > 0.15 * sum(weights.values()):
+                chosen.append(unit)
+                covered |= set(tokenize(unit.sentence.text))
+        return sorted(chosen, key=lambda u: (u.sentence.doc_id, u.sentence.ordinal))
+
+    def _trim(self, sentence: Sentence, weights: dict[str, float], query_vector: list[float]) -> tuple[int, int]:
+        """Offsets (within the sentence) of the contiguous clauses that answer; whole sentence when unsure."""
+        text = sentence.text
+        if len(text) < 160:
+            return 0, len(text)
+        clauses = _clauses(text)
+        if len(clauses) < 2:
+            return 0, len(text)
+        vectors = self._embed_texts([text[s:e] for s, e in clauses])
+        scores = [0.5 * _cosine(query_vector, v) + 0.5 * _coverage(weights, text[s:e]) for (s, e), v in zip(clauses, vectors, strict=True)]
+        best = max(scores)
+        kept = [i for i, score in enumerate(scores) if score >= best - 0.1]
+        start, end = clauses[kept[0]][0], clauses[kept[-1]][1]
+        while end > start and text[end - 1] in ",;，； ":
+            end -= 1
+        if (end - start) > 0.85 * len(text):
+            return 0, len(text)
+        return start, end
+
+    def answer(self, question_text: str, standalone: str, hits: list[ScoredSentence], query_vector: list[float], focus: Question | None) -> Answer:
+        question = Question.parse(standalone)
+        language = Question.parse(question_text).language
+        weights = self._term_weights(question, focus)
+        units = self._units(question, hits, weights, query_vector) if hits else []
+        best = units[0] if units else None
+        if best is None or best.relevance < self._settings.min_relevance or premise_conflict(question, best.sentence.text):
+            return self._abstain(question_text, standalone, language, units)
+        citations: list[Citation] = []
+        quotes: list[str] = []
+        for unit in self._select(units, weights):
+            primary, secondary = unit.sentence, unit.parallel
+            if secondary is not None and primary.language != language and secondary.language == language:
+                primary, secondary = secondary, primary
+            start, end = self._trim(primary, weights, query_vector)
+            passage = primary.text[start:end]
+            passage = (_ELLIPSIS if start else "") + passage + (_ELLIPSIS if end < len(primary.text) else "")
+            marker = len(citations) + 1
+            citations.append(_citation(primary, marker, unit.relevance, primary.text[start:end]))
+            markers = f"[{marker}]"
+            if secondary is not None:
+                citations.append(_citation(secondary, marker + 1, unit.relevance, secondary.text, parallel_of=marker))
+                markers += f"[{marker + 1}]"
+            quotes.append(self._prompts.render("quote", language, passage=passage, markers=markers))
+        evidence_language = citations[0].language
+        frame = "answer" if evidence_language == language else "answer_other_language"
+        text = self._prompts.render(frame, language, quotes="\n\n".join(quotes))
+        return Answer(
+            question=question_text,
+            text=text,
+            abstained=False,
+            citations=citations,
+            language=language,
+            standalone_question=standalone,
+            prompt_version=self._prompts.version,
+            answerer=self.name,
+        )
+
+    def _abstain(self, question_text: str, standalone: str, language, units: list[Unit]) -> Answer:
+        related = [
+            RelatedSentence(
+                sentence_id=u.sentence.id,
+                doc_id=u.sentence.doc_id,
+                text=u.sentence.text,
+                start=u.sentence.start,
+                end=u.sentence.end,
+                score=round(u.relevance, 4),
+                language=u.sentence.language,
+            )
+            for u in units[: self._settings.max_related]
+        ]
+        return Answer(
+            question=question_text,
+            text=self._prompts.get("abstain", language),
+            abstained=True,
+            related=related,
+            language=language,
+            standalone_question=standalone,
+            prompt_version=self._prompts.version,
+            answerer=self.name,
+        )
+
+
+def _citation(sentence: Sentence, marker: int, score: float, quote: str, parallel_of: int | None = None) -> Citation:
+    return Citation(
+        marker=marker,
+        sentence_id=sentence.id,
+        doc_id=sentence.doc_id,
+        text=sentence.text,
+        start=sentence.start,
+        end=sentence.end,
+        score=round(score, 4),
+        language=sentence.language,
+        quote=quote,
+        parallel_of=parallel_of,
+    )
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Clause spans split at commas/semicolons and contrast words, never inside brackets."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    breaks = {m.start(): m.end() for m in _CLAUSE_BREAK.finditer(text)}
+    position = 0
+    while position < len(text):
+        char = text[position]
+        depth += (char in "(（[") - (char in ")）]")
+        if depth <= 0 and position in breaks and position > start:
+            end = position
+            if text[start:end].strip():
+                spans.append((start, end))
+            start = breaks[position]
+            position = max(start, position + 1)
+            continue
+        position += 1
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans

@@ -1,0 +1,158 @@
+"""`Assistant`: the public entry point — index documents, ask questions, get cited answers."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from llama_index.core import Settings as LlamaSettings  # noqa: E402
+from llama_index.core.base.embeddings.base import BaseEmbedding  # noqa: E402
+from llama_index.core.llms import MockLLM  # noqa: E402
+
+from index.catalog import Catalog  # noqa: E402
+from index.corpus import bundled_document  # noqa: E402
+from index.documents import Document  # noqa: E402
+from index.embedding import load_embed_model, model_label  # noqa: E402
+from index.ingest import IngestReport, Ingestor  # noqa: E402
+from index.loaders import DocumentError, load_path  # noqa: E402
+from index.store import ChromaIndex, make_client  # noqa: E402
+from prompts import prompts  # noqa: E402
+from qa.answering import ExtractiveAnswerer  # noqa: E402
+from qa.conversation import standalone_question  # noqa: E402
+from qa.retrieval import HybridRetriever, ScoredSentence  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+from qa.types import Answer, ChatTurn  # noqa: E402
+
+
+class QuestionError(ValueError):
+    """The question itself is unusable (empty, or too long)."""
+
+
+class Assistant:
+    """Answers questions from its indexed documents, citing the exact sentences used.
+
+    `Assistant()` opens the bundled corpus (indexing it on first use) in the default
+    data directory; `Assistant(data_dir=...)` opens or creates your own index there.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        chroma_host: str | None = None,
+        chroma_port: int | None = None,
+        *,
+        settings: Settings | None = None,
+        embed_model: BaseEmbedding | None = None,
+        include_bundled: bool | None = None,
+    ) -> None:
+        overrides: dict = {}
+        if data_dir is not None:
+            overrides["data_dir"] = Path(data_dir)
+        if chroma_host is not None:
+            overrides["chroma_host"] = chroma_host
+        if chroma_port is not None:
+            overrides["chroma_port"] = chroma_port
+        base = settings or Settings()
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.prompts = prompts()
+        self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size)
+        # llama-index defaults to OpenAI for both; this product never calls a hosted model.
+        LlamaSettings.embed_model = self.embed_model
+        LlamaSettings.llm = MockLLM()
+        client = make_client(self.settings.data_dir, self.settings.chroma_host, self.settings.chroma_port)
+        label = model_label(self.settings.embedding) if embed_model is None else type(embed_model).__name__
+        self.index = ChromaIndex(client, self.settings.collection, label)
+        self.catalog = Catalog.load(self.index)
+        self.retriever = HybridRetriever(
+            self.index,
+            self.catalog,
+            self.embed_model,
+            dense_top_k=self.settings.dense_top_k,
+            lexical_top_k=self.settings.lexical_top_k,
+            rrf_k=self.settings.rrf_k,
+        )
+        self.answerer = ExtractiveAnswerer(self.catalog, self.embed_model.get_text_embedding_batch, self.prompts, self.settings)
+        if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
+            self.add_documents([bundled_document()], show_progress=False)
+
+    # --- documents ------------------------------------------------------------------------
+
+    def add_documents(self, sources: Iterable[str | Path | Document], show_progress: bool | None = None) -> IngestReport:
+        """Index files (.txt, .md, .pdf, .jsonl) or `Document`s.
+
+        Every file is read and checked first; one bad file raises `DocumentError`
+        and nothing is written, so what is already indexed stays as it was.
+        """
+        documents: list[Document] = []
+        origin: dict[str, str] = {}
+        for source in sources:
+            loaded = [source] if isinstance(source, Document) else load_path(source)
+            for document in loaded:
+                if document.id in origin:
+                    raise DocumentError(
+                        f"{document.source or document.id}: document ID '{document.id}' is also used by "
+                        f"{origin[document.id]}; rename one of them."
+                    )
+                origin[document.id] = document.source or document.id
+                documents.append(document)
+        return self.ingest(documents, total=len(documents), show_progress=show_progress)
+
+    def ingest(self, documents: Iterable[Document], total: int | None = None, show_progress: bool | None = None) -> IngestReport:
+        """Stream already-validated documents into the index (for large corpora)."""
+        ingestor = Ingestor(
+            self.index,
+            self.embed_model,
+            write_batch_size=self.settings.write_batch_size,
+            show_progress=self.settings.show_progress if show_progress is None else show_progress,
+        )
+        report = ingestor.ingest(documents, total=total)
+        if report.committed:
+            self.catalog.replace(updated=report.committed)
+        return report
+
+    def remove_documents(self, doc_ids: Sequence[str]) -> list[str]:
+        unknown = [doc_id for doc_id in doc_ids if doc_id not in self.catalog.documents]
+        if unknown:
+            raise DocumentError(f"No indexed document with ID {', '.join(repr(u) for u in unknown)}; see `qa list`.")
+        for doc_id in doc_ids:
+            self.index.remove_document(doc_id)
+        self.catalog.replace(removed=doc_ids)
+        return list(doc_ids)
+
+    def documents(self) -> list[Document]:
+        return sorted(self.catalog.documents.values(), key=lambda d: d.id)
+
+    def document(self, doc_id: str) -> Document:
+        try:
+            return self.catalog.documents[doc_id]
+        except KeyError:
+            raise DocumentError(f"No indexed document with ID '{doc_id}'.") from None
+
+    # --- questions ------------------------------------------------------------------------
+
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("The question is empty; ask something about the documents.")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"The question is {len(question)} characters long; the limit is {self.settings.max_question_chars}."
+            )
+        return question.strip()
+
+    def retrieve(self, question: str, top_k: int = 10) -> list[ScoredSentence]:
+        return self.retriever.search(self._check(question), top_k=top_k)
+
+    def ask(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Answer:
+        started = time.perf_counter()
+        question = self._check(question)
+        turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
+        standalone, focus = standalone_question(question, turns)
+        query_vector = self.embed_model.get_query_embedding(standalone)
+        dense = self.retriever.dense(standalone, query_vector)
+        hits = self.retriever.fuse(dense, self.retriever.lexical(standalone))
+        answer = self.answerer.answer(question, standalone, hits, query_vector, focus)
+        return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
