@@ -75,7 +75,8 @@ def _sentence_spans(text: str, start: int, end: int, language: Language) -> Iter
     if _CITATION_LINE.search(paragraph) and len(paragraph) < 300:
         yield start, end
         return
-    spans = [(s.start, s.end) for s in _segmenter(language).segment(paragraph)]
+    # Wrapped lines were joined into this paragraph; pysbd would end a sentence at each newline.
+    spans = [(s.start, s.end) for s in _segmenter(language).segment(paragraph.replace("\n", " "))]
     # pysbd puts a closing quote or bracket after 。 at the head of the next sentence; move it back.
     fixed: list[list[int]] = []
     for s, e in spans:

@@ -56,6 +56,7 @@ class Unit:
     parallel: Sentence | None
     relevance: float
     coverage: float
+    cosine: float
 
 
 class ExtractiveAnswerer:
@@ -69,10 +70,12 @@ class ExtractiveAnswerer:
 
     # --- scoring -----------------------------------------------------------------------
 
-    def _term_weights(self, question: Question, focus: Question | None) -> dict[str, float]:
+    def term_weights(self, question: Question, focus: Question | None) -> dict[str, float]:
         """IDF weights of the question's terms; a follow-up's own terms count double."""
         idf = self._catalog.idf
-        weights = {t: idf.get(t, 0.0) for t in question.terms if t in idf}
+        # A term no sentence contains is a part of the question the sources cannot answer: it weighs most.
+        unseen = max(idf.values(), default=1.0)
+        weights = {t: idf.get(t, unseen) for t in question.terms}
         if focus is not None:
             for term in focus.terms:
                 if term in weights:
@@ -84,7 +87,7 @@ class ExtractiveAnswerer:
         w = RELEVANCE_WEIGHTS
         return float(1.0 / (1.0 + np.exp(-(w["dense"] * cosine + w["coverage"] * coverage + w["bias"]))))
 
-    def _units(self, question: Question, hits: list[ScoredSentence], weights: dict[str, float], query_vector: list[float]) -> list[Unit]:
+    def units(self, question: Question, hits: list[ScoredSentence], weights: dict[str, float], query_vector: list[float]) -> list[Unit]:
         seen: set[str] = set()
         members: list[tuple[Sentence, Sentence | None]] = []
         for hit in hits:
@@ -99,12 +102,13 @@ class ExtractiveAnswerer:
         units = []
         for (sentence, parallel), vector in zip(members, vectors, strict=True):
             coverage = max(_coverage(weights, sentence.text), _coverage(weights, parallel.text) if parallel else 0.0)
-            relevance = self.relevance(_cosine(query_vector, vector), coverage)
+            cosine = _cosine(query_vector, vector)
+            relevance = self.relevance(cosine, coverage)
             if question.intent and sentence.kind == "metadata" and self._metadata_role(sentence) == question.intent:
                 relevance = 1.0
             if not satisfies_answer_type(question.answer_type, sentence.text):
                 relevance = min(relevance, self._settings.min_relevance * 0.99)
-            units.append(Unit(sentence, parallel, relevance, coverage))
+            units.append(Unit(sentence, parallel, relevance, coverage, cosine))
         return sorted(units, key=lambda u: u.relevance, reverse=True)
 
     def _metadata_role(self, sentence: Sentence) -> str:
@@ -152,8 +156,8 @@ class ExtractiveAnswerer:
     def answer(self, question_text: str, standalone: str, hits: list[ScoredSentence], query_vector: list[float], focus: Question | None) -> Answer:
         question = Question.parse(standalone)
         language = Question.parse(question_text).language
-        weights = self._term_weights(question, focus)
-        units = self._units(question, hits, weights, query_vector) if hits else []
+        weights = self.term_weights(question, focus)
+        units = self.units(question, hits, weights, query_vector) if hits else []
         best = units[0] if units else None
         if best is None or best.relevance < self._settings.min_relevance or premise_conflict(question, best.sentence.text):
             return self._abstain(question_text, standalone, language, units)
