@@ -131,6 +131,13 @@ class ChromaIndex:
         self.vector_store.delete_nodes(node_ids=ids)
         self.vector_store.add(list(nodes))
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored embeddings by sentence ID: one lookup, no model call."""
+        if not ids:
+            return {}
+        found = self.sentences.get(ids=list(ids), include=["embeddings"])
+        return dict(zip(found["ids"], found["embeddings"], strict=True))
+
     def sentence_ids(self, doc_id: str) -> list[str]:
         return self.sentences.get(where={"doc_id": doc_id}, include=[])["ids"]
 

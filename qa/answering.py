@@ -22,7 +22,8 @@ from qa.retrieval import ScoredSentence
 from qa.settings import Settings
 from qa.types import Answer, Citation, RelatedSentence
 
-EmbedTexts = Callable[[list[str]], list[list[float]]]
+# Stored sentence vectors by ID (from the index): scoring never re-encodes a sentence.
+StoredVectors = Callable[[list[str]], dict[str, list[float]]]
 
 # Relevance = logistic(w_dense * cosine + w_cover * term coverage + bias), fitted on
 # PubMedQA questions against their own abstract (relevant) and other abstracts
@@ -62,9 +63,9 @@ class Unit:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, catalog: Catalog, embed_texts: EmbedTexts, prompts: PromptSet, settings: Settings) -> None:
+    def __init__(self, catalog: Catalog, stored_vectors: StoredVectors, prompts: PromptSet, settings: Settings) -> None:
         self._catalog = catalog
-        self._embed_texts = embed_texts
+        self._stored_vectors = stored_vectors
         self._prompts = prompts
         self._settings = settings
 
@@ -97,12 +98,13 @@ class ExtractiveAnswerer:
             parallel = self._catalog.get(sentence.parallel_id) if sentence.parallel_id else None
             seen.update({sentence.id, parallel.id if parallel else ""})
             members.append((sentence, parallel))
-        texts = [s.text for s, _ in members]
-        vectors = self._embed_texts(texts) if texts else []
+        wanted = [s.id for pair in members for s in pair if s is not None]
+        vectors = self._stored_vectors(wanted)
         units = []
-        for (sentence, parallel), vector in zip(members, vectors, strict=True):
+        for sentence, parallel in members:
             coverage = max(_coverage(weights, sentence.text), _coverage(weights, parallel.text) if parallel else 0.0)
-            cosine = _cosine(query_vector, vector)
+            # A unit is as close to the question as the closer of its two languages.
+            cosine = max((_cosine(query_vector, vectors[s.id]) for s in (sentence, parallel) if s is not None and s.id in vectors), default=0.0)
             relevance = self.relevance(cosine, coverage)
             if question.intent and sentence.kind == "metadata" and self._metadata_role(sentence) == question.intent:
                 relevance = 1.0
@@ -134,18 +136,21 @@ class ExtractiveAnswerer:
                 covered |= set(tokenize(unit.sentence.text))
         return sorted(chosen, key=lambda u: (u.sentence.doc_id, u.sentence.ordinal))
 
-    def _trim(self, sentence: Sentence, weights: dict[str, float], query_vector: list[float]) -> tuple[int, int]:
-        """Offsets (within the sentence) of the contiguous clauses that answer; whole sentence when unsure."""
+    def _trim(self, sentence: Sentence, weights: dict[str, float]) -> tuple[int, int]:
+        """Offsets (within the sentence) of the contiguous clauses holding the question's terms.
+
+        The whole sentence when it is short, when no clause holds a question term
+        (a paraphrase: better the full sentence than a guess), or when nearly all
+        of it would be kept anyway.
+        """
         text = sentence.text
         if len(text) < 160:
             return 0, len(text)
         clauses = _clauses(text)
-        if len(clauses) < 2:
+        scores = [_coverage(weights, text[s:e]) for s, e in clauses]
+        if len(clauses) < 2 or max(scores) == 0.0:
             return 0, len(text)
-        vectors = self._embed_texts([text[s:e] for s, e in clauses])
-        scores = [0.5 * _cosine(query_vector, v) + 0.5 * _coverage(weights, text[s:e]) for (s, e), v in zip(clauses, vectors, strict=True)]
-        best = max(scores)
-        kept = [i for i, score in enumerate(scores) if score >= best - 0.1]
+        kept = [i for i, score in enumerate(scores) if score > 0.0]
         start, end = clauses[kept[0]][0], clauses[kept[-1]][1]
         while end > start and text[end - 1] in ",;，； ":
             end -= 1
@@ -167,7 +172,7 @@ class ExtractiveAnswerer:
             primary, secondary = unit.sentence, unit.parallel
             if secondary is not None and primary.language != language and secondary.language == language:
                 primary, secondary = secondary, primary
-            start, end = self._trim(primary, weights, query_vector)
+            start, end = self._trim(primary, weights)
             passage = primary.text[start:end]
             passage = (_ELLIPSIS if start else "") + passage + (_ELLIPSIS if end < len(primary.text) else "")
             marker = len(citations) + 1

@@ -75,7 +75,7 @@ class Assistant:
             lexical_top_k=self.settings.lexical_top_k,
             rrf_k=self.settings.rrf_k,
         )
-        self.answerer = ExtractiveAnswerer(self.catalog, self.embed_model.get_text_embedding_batch, self.prompts, self.settings)
+        self.answerer = ExtractiveAnswerer(self.catalog, self.index.vectors, self.prompts, self.settings)
         if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
             self.add_documents([bundled_document()], show_progress=False)
 
@@ -131,6 +131,10 @@ class Assistant:
             return self.catalog.documents[doc_id]
         except KeyError:
             raise DocumentError(f"No indexed document with ID '{doc_id}'.") from None
+
+    def as_retriever(self) -> HybridRetriever:
+        """The hybrid retriever as a llama-index `BaseRetriever`, for llama-index query engines."""
+        return self.retriever
 
     # --- questions ------------------------------------------------------------------------
 

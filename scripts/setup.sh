@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates .venv/ at the repo root with the pinned stack; fast no-op when already up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=".venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ]; then
+  exit 0
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+# torch first, from pip's configured local wheel (CPU build); otherwise a dependency pulls a multi-GB CUDA build.
+.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
+.venv/bin/pip install --quiet --disable-pip-version-check "$(grep '^uv==' requirements.lock)"
+.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
+.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
+rm -f .venv/.installed-*
+touch "$stamp"
+echo "citeqa: environment ready in .venv/"
