@@ -4,7 +4,9 @@ For every other PubMedQA question (the even lines; the odd ones stay unseen), th
 best-scoring candidate from the question's own abstract is a relevant example and
 the best candidate from any other abstract an irrelevant one. A logistic
 regression on (dense cosine, term coverage) gives `RELEVANCE_WEIGHTS` in
-qa/answering.py; its 0.5 point is the abstention threshold `min_relevance`.
+qa/answering.py; its 0.5 point is the abstention threshold `min_relevance`. A
+second fit on term coverage alone gives `COVERAGE_ONLY_WEIGHTS`, used for questions
+the English-only embedder cannot read (Chinese ones).
 """
 
 from __future__ import annotations
@@ -51,15 +53,21 @@ def main() -> None:
         assistant = Assistant(settings=Settings(data_dir=data_dir), include_bundled=False)
         assistant.ingest((r.document() for r in records), total=len(records))
         features, labels = collect_examples(assistant, records[::2])
-        w_dense, w_coverage, bias = fit_logistic(features, labels)
         held_features, held_labels = collect_examples(assistant, records[1::2])
-    scores = 1.0 / (1.0 + np.exp(-(held_features @ np.array([w_dense, w_coverage]) + bias)))
-    predicted = scores >= 0.5
-    positives, negatives = held_labels == 1, held_labels == 0
-    balanced = 0.5 * (predicted[positives].mean() + (~predicted[negatives]).mean())
     print(f"examples: {len(labels)} fit, {len(held_labels)} held out")
+    w_dense, w_coverage, bias = fit_logistic(features, labels)
     print(f'RELEVANCE_WEIGHTS = {{"dense": {w_dense:.2f}, "coverage": {w_coverage:.2f}, "bias": {bias:.2f}}}')
-    print(f"held-out balanced accuracy at 0.5: {balanced:.3f}")
+    report(held_features @ np.array([w_dense, w_coverage]) + bias, held_labels)
+    w_only, bias_only = fit_logistic(features[:, 1:], labels)
+    print(f'COVERAGE_ONLY_WEIGHTS = {{"dense": 0.0, "coverage": {w_only:.2f}, "bias": {bias_only:.2f}}}')
+    report(held_features[:, 1] * w_only + bias_only, held_labels)
+
+
+def report(logits: np.ndarray, labels: np.ndarray) -> None:
+    predicted = logits >= 0.0
+    positives, negatives = labels == 1, labels == 0
+    balanced = 0.5 * (predicted[positives].mean() + (~predicted[negatives]).mean())
+    print(f"  held-out balanced accuracy at relevance 0.5: {balanced:.3f}")
 
 
 if __name__ == "__main__":

@@ -103,3 +103,8 @@ def load_embed_model(name: str, batch_size: int = 64) -> BaseEmbedding:
 def model_label(name: str) -> str:
     """The name recorded in the index, so a mismatched model is caught at open."""
     return {"minilm": MINILM_NAME, "e5": E5_NAME}.get(name, "hash-256")
+
+
+def embedder_languages(name: str) -> frozenset[str] | None:
+    """Languages the named model reads well; None for all (or for a test embedder that reads only tokens)."""
+    return frozenset({"en"}) if name == "minilm" else None

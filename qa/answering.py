@@ -29,6 +29,9 @@ StoredVectors = Callable[[list[str]], dict[str, list[float]]]
 # PubMedQA questions against their own abstract (relevant) and other abstracts
 # (not relevant): see eval/calibration.py, which prints these numbers.
 RELEVANCE_WEIGHTS = {"dense": 9.0, "coverage": 6.0, "bias": -6.5}
+# For questions the embedder cannot read (Chinese with the English-only MiniLM) the
+# cosine is noise, so relevance rests on term coverage alone, fitted the same way.
+COVERAGE_ONLY_WEIGHTS = {"dense": 0.0, "coverage": 8.0, "bias": -4.0}
 # A second sentence is quoted only when it is nearly as relevant as the first.
 SECOND_SENTENCE_RATIO = 0.8
 _CLAUSE_BREAK = re.compile(r"(?<=[,;，；])\s*|\s+(?=\b(?:but|while|whereas|although|instead)\b)")
@@ -84,11 +87,20 @@ class ExtractiveAnswerer:
         return weights
 
     @staticmethod
-    def relevance(cosine: float, coverage: float) -> float:
-        w = RELEVANCE_WEIGHTS
+    def relevance(cosine: float, coverage: float, weights: dict[str, float] = RELEVANCE_WEIGHTS) -> float:
+        w = weights
         return float(1.0 / (1.0 + np.exp(-(w["dense"] * cosine + w["coverage"] * coverage + w["bias"]))))
 
-    def units(self, question: Question, hits: list[ScoredSentence], weights: dict[str, float], query_vector: list[float]) -> list[Unit]:
+    def units(
+        self,
+        question: Question,
+        hits: list[ScoredSentence],
+        weights: dict[str, float],
+        query_vector: list[float],
+        dense_readable: bool = True,
+    ) -> list[Unit]:
+        """Candidate evidence, most relevant first; `dense_readable` is False when the embedder cannot read the question."""
+        relevance_weights = RELEVANCE_WEIGHTS if dense_readable else COVERAGE_ONLY_WEIGHTS
         seen: set[str] = set()
         members: list[tuple[Sentence, Sentence | None]] = []
         for hit in hits:
@@ -105,7 +117,7 @@ class ExtractiveAnswerer:
             coverage = max(_coverage(weights, sentence.text), _coverage(weights, parallel.text) if parallel else 0.0)
             # A unit is as close to the question as the closer of its two languages.
             cosine = max((_cosine(query_vector, vectors[s.id]) for s in (sentence, parallel) if s is not None and s.id in vectors), default=0.0)
-            relevance = self.relevance(cosine, coverage)
+            relevance = self.relevance(cosine, coverage, relevance_weights)
             if question.intent and sentence.kind == "metadata" and self._metadata_role(sentence) == question.intent:
                 relevance = 1.0
             if not satisfies_answer_type(question.answer_type, sentence.text):
@@ -158,11 +170,19 @@ class ExtractiveAnswerer:
             return 0, len(text)
         return start, end
 
-    def answer(self, question_text: str, standalone: str, hits: list[ScoredSentence], query_vector: list[float], focus: Question | None) -> Answer:
+    def answer(
+        self,
+        question_text: str,
+        standalone: str,
+        hits: list[ScoredSentence],
+        query_vector: list[float],
+        focus: Question | None,
+        dense_readable: bool = True,
+    ) -> Answer:
         question = Question.parse(standalone)
         language = Question.parse(question_text).language
         weights = self.term_weights(question, focus)
-        units = self.units(question, hits, weights, query_vector) if hits else []
+        units = self.units(question, hits, weights, query_vector, dense_readable) if hits else []
         best = units[0] if units else None
         if best is None or best.relevance < self._settings.min_relevance or premise_conflict(question, best.sentence.text):
             return self._abstain(question_text, standalone, language, units)

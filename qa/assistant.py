@@ -16,8 +16,9 @@ from llama_index.core.llms import MockLLM  # noqa: E402
 from index.catalog import Catalog  # noqa: E402
 from index.corpus import bundled_document  # noqa: E402
 from index.documents import Document  # noqa: E402
-from index.embedding import load_embed_model, model_label  # noqa: E402
+from index.embedding import embedder_languages, load_embed_model, model_label  # noqa: E402
 from index.ingest import IngestReport, Ingestor  # noqa: E402
+from index.splitting import detect_language  # noqa: E402
 from index.loaders import DocumentError, load_path  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
@@ -60,6 +61,7 @@ class Assistant:
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.prompts = prompts()
         self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size)
+        self.embed_model_languages = embedder_languages(self.settings.embedding) if embed_model is None else None
         # llama-index defaults to OpenAI for both; this product never calls a hosted model.
         LlamaSettings.embed_model = self.embed_model
         LlamaSettings.llm = MockLLM()
@@ -156,7 +158,10 @@ class Assistant:
         turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
         standalone, focus = standalone_question(question, turns)
         query_vector = self.embed_model.get_query_embedding(standalone)
-        dense = self.retriever.dense(standalone, query_vector)
+        # MiniLM is English-only: for other questions its ranking is noise, and BM25 alone
+        # retrieves better (eval/retrieval_options.py); the EN↔ZH links bring the translation.
+        dense_readable = self.embed_model_languages is None or detect_language(standalone) in self.embed_model_languages
+        dense = self.retriever.dense(standalone, query_vector) if dense_readable else {}
         hits = self.retriever.fuse(dense, self.retriever.lexical(standalone))
-        answer = self.answerer.answer(question, standalone, hits, query_vector, focus)
+        answer = self.answerer.answer(question, standalone, hits, query_vector, focus, dense_readable)
         return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})

@@ -1,0 +1,1 @@
+"""Evaluation suite for citeqa: faithfulness and citation quality."""

@@ -1,0 +1,76 @@
+"""The document library's callbacks: upload files into the index, list and remove documents."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+
+from index.documents import Document
+from index.loaders import DocumentError, load_path
+from qa.assistant import Assistant
+from qa.ui import render
+
+LibraryUpdate = tuple[str, str, dict, None]
+
+
+def _status(kind: str, lines: Sequence[str]) -> str:
+    items = "".join(f"<div>{escape(line)}</div>" for line in lines)
+    return f'<div class="cq-status cq-status-{kind}" role="status">{items}</div>'
+
+
+class Library:
+    """Callbacks bound to one shared `Assistant`; `lock` serialises it with the chat."""
+
+    def __init__(self, assistant: Assistant, lock: threading.Lock) -> None:
+        self.assistant = assistant
+        self.lock = lock
+
+    def listing(self) -> tuple[str, dict]:
+        """The document table and the remove picker's choices."""
+        documents = self.assistant.documents()
+        return render.document_list(documents), gr.update(choices=[d.id for d in documents], value=[])
+
+    def _update(self, status: str) -> LibraryUpdate:
+        # The trailing None clears the upload box so the same file can be uploaded again.
+        return (status, *self.listing(), None)
+
+    def upload(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> LibraryUpdate:
+        """Index the uploaded files; a file that cannot be read is rejected with the reason, the rest go in."""
+        if not paths:
+            return self._update("")
+        loaded: list[Document] = []
+        rejected: list[str] = []
+        for number, path in enumerate(paths):
+            progress((number, len(paths)), desc=f"Reading {Path(path).name}")
+            try:
+                loaded.extend(load_path(path))
+            except DocumentError as error:
+                # The message names the upload's temporary path; the user knows the file by its name.
+                rejected.append(f"Rejected: {str(error).replace(str(path), Path(path).name)}")
+        report_lines: list[str] = []
+        for number, document in enumerate(loaded):
+            progress((number, len(loaded)), desc=f"Indexing {document.id}")
+            try:
+                with self.lock:
+                    report = self.assistant.add_documents([document], show_progress=False)
+            except DocumentError as error:
+                rejected.append(f"Rejected: {error}")
+                continue
+            verb = "added" if report.added else "replaced" if report.replaced else "already indexed, unchanged"
+            report_lines.append(f"{document.id}: {verb} ({report.sentences_written} sentences indexed).")
+        kind = "error" if rejected and not report_lines else "warning" if rejected else "ok"
+        return self._update(_status(kind, [*rejected, *report_lines]))
+
+    def remove(self, doc_ids: list[str] | None) -> LibraryUpdate:
+        if not doc_ids:
+            return self._update(_status("warning", ["Choose the documents to remove first."]))
+        try:
+            with self.lock:
+                removed = self.assistant.remove_documents(doc_ids)
+        except DocumentError as error:
+            return self._update(_status("error", [str(error)]))
+        return self._update(_status("ok", [f"{doc_id}: removed from the index." for doc_id in removed]))

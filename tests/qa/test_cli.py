@@ -1,0 +1,59 @@
+"""The `qa` command in a fresh process, with the no-model embedder to keep it quick."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_qa(*args, data_dir):
+    env = dict(os.environ, CITEQA_EMBEDDING="hash", CITEQA_SHOW_PROGRESS="false", HF_HUB_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 2001])
+def test_bad_questions_exit_2_with_a_message(tmp_path, question):
+    result = run_qa("ask", question, data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "qa: error: the question" in result.stderr
+
+
+def test_ingest_ask_json_list_remove(tmp_path):
+    source = tmp_path / "trial.txt"
+    source.write_text("Rituximab was studied in refractory myositis. The trial enrolled 200 patients.", encoding="utf-8")
+    data_dir = tmp_path / "index"
+
+    ingested = run_qa("ingest", str(source), data_dir=data_dir)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "1 added" in ingested.stdout
+
+    asked = run_qa("ask", "How many patients did the rituximab trial enroll?", "--json", data_dir=data_dir)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {"text", "abstained", "citations"}
+    cited = answer["citations"][0]
+    assert set(cited) >= {"marker", "sentence_id", "doc_id", "text", "start", "end", "score", "language"}
+    assert source.read_text(encoding="utf-8")[cited["start"] : cited["end"]] == cited["text"]
+
+    listed = run_qa("list", data_dir=data_dir)
+    assert listed.stdout.startswith("trial\t2 sentences")
+
+    removed = run_qa("remove", "trial", data_dir=data_dir)
+    assert removed.returncode == 0
+    assert run_qa("list", data_dir=data_dir).stdout == ""
+
+
+def test_a_bad_file_exits_2_and_names_it(tmp_path):
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"id": "a", "text": "ok"}\n{oops\n', encoding="utf-8")
+    result = run_qa("ingest", str(bad), data_dir=tmp_path / "index")
+    assert result.returncode == 2
+    assert "broken.jsonl:2: invalid JSON" in result.stderr

@@ -1,0 +1,43 @@
+"""The named `ask` endpoint, called through gradio_client against the running app."""
+
+from __future__ import annotations
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from qa import Answer, Assistant
+
+QUESTION = "What emerging treatment options are worth further study?"
+
+
+@pytest.fixture(scope="module")
+def client(app_url: str) -> Client:
+    return Client(app_url, verbose=False)
+
+
+def test_only_ask_is_public(client: Client) -> None:
+    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+
+
+def test_ask_returns_the_answer_with_its_citations(client: Client, ui_assistant: Assistant) -> None:
+    result = client.predict(question=QUESTION, history=[], api_name="/ask")
+    answer = Answer.model_validate(result)
+    expected = ui_assistant.ask(QUESTION)
+    assert (answer.text, answer.abstained, answer.language) == (expected.text, expected.abstained, expected.language)
+    assert answer.citations == expected.citations
+    for citation in answer.citations:
+        assert ui_assistant.document(citation.doc_id).text[citation.start : citation.end] == citation.text
+        assert f"[{citation.marker}]" in answer.text
+
+
+def test_history_is_used_for_follow_ups(client: Client, ui_assistant: Assistant) -> None:
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "…"}]
+    result = client.predict(question="And for refractory patients?", history=history, api_name="/ask")
+    expected = ui_assistant.ask("And for refractory patients?", history=history)
+    assert result["standalone_question"] == expected.standalone_question != "And for refractory patients?"
+
+
+def test_an_empty_question_is_refused_with_the_reason(client: Client) -> None:
+    with pytest.raises(AppError, match="empty"):
+        client.predict(question="  ", history=[], api_name="/ask")

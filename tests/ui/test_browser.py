@@ -1,0 +1,138 @@
+"""End to end in headless Chromium: ask, click a citation, see it highlighted; upload; script injection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from prompts import prompts
+from qa import Assistant
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ANSWER_TIMEOUT_MS = 60_000
+INJECTION = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+
+
+@pytest.fixture
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page.goto(app_url, wait_until="load")
+    expect(page.locator("#cq-question textarea")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    """Ask in the chat and wait until the answer has finished streaming."""
+    finished = page.locator("#cq-chat .cq-answer:not(.cq-pending):not(.cq-streaming)")
+    before = finished.count()
+    page.locator("#cq-question textarea").fill(question)
+    page.locator("#cq-question textarea").press("Enter")
+    expect(finished).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+
+
+def upload(page: Page, path: Path) -> None:
+    page.get_by_role("tab", name="Documents · 文献").click()
+    page.locator("#cq-upload input[type=file]").set_input_files(str(path))
+    expect(page.locator("#cq-status .cq-status")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_click_a_citation_to_see_it_highlighted(page: Page, ui_assistant: Assistant, artifacts: Path) -> None:
+    question = "What emerging treatment options are worth further study?"
+    expected = ui_assistant.ask(question)
+    assert expected.citations, "precondition: the bundled corpus answers this question"
+    ask(page, question)
+    # The last marker: for a bilingual citation, the parallel translation.
+    citation = expected.citations[-1]
+    page.locator("#cq-chat a.cq-marker", has_text=f"[{citation.marker}]").last.click()
+
+    selected = page.locator("#cq-panel mark.cq-selected")
+    expect(selected).to_have_count(1)
+    expect(selected).to_contain_text(citation.text)
+    expect(selected).to_be_in_viewport()
+    assert selected.evaluate("e => getComputedStyle(e).backgroundColor") not in ("", "rgba(0, 0, 0, 0)")
+    expect(page.locator("#cq-panel .cq-selected-item")).to_contain_text(f"{citation.score:.2f}")
+    document = ui_assistant.document(citation.doc_id)
+    expect(page.locator("#cq-panel a.cq-doi")).to_have_attribute("href", document.doi_url or "")
+    expect(page.locator("#cq-disclaimer")).to_have_text(f"ⓘ {prompts().get('disclaimer', 'en').strip()}")
+    page.screenshot(path=artifacts / "ui-answer-citation.png", full_page=True)
+
+
+def test_chinese_question_switches_the_fixed_phrases(page: Page, artifacts: Path) -> None:
+    ask(page, "哪些新兴治疗值得进一步研究？")
+    expect(page.locator("#cq-disclaimer")).to_contain_text(prompts().get("disclaimer", "zh").strip())
+    expect(page.locator("#cq-panel .cq-kicker")).to_have_text("来源文献")
+    page.locator("#cq-chat a.cq-marker").first.click()
+    expect(page.locator("#cq-panel mark.cq-selected")).to_have_count(1)
+    page.screenshot(path=artifacts / "ui-chinese.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "not_evidence"),
+    [("What is the capital of Australia?", "en", "not evidence"), ("澳大利亚的首都是哪里？", "zh", "非依据")],
+)
+def test_abstention_shows_related_sentences_as_not_evidence(
+    page: Page, ui_assistant: Assistant, artifacts: Path, question: str, language: str, not_evidence: str
+) -> None:
+    expected = ui_assistant.ask(question)
+    assert expected.abstained, "precondition: the corpus does not answer this"
+    ask(page, question)
+    abstain = prompts().get("abstain", language).strip()
+    expect(page.locator("#cq-chat .cq-abstain")).to_have_text(abstain)
+    expect(page.locator("#cq-panel .cq-abstain")).to_have_text(abstain)
+    expect(page.locator("#cq-panel .cq-related-item .cq-badge")).to_have_count(len(expected.related))
+    if expected.related:
+        expect(page.locator("#cq-panel .cq-related-item .cq-badge").first).to_have_text(not_evidence)
+    expect(page.locator("#cq-chat a.cq-marker")).to_have_count(0)
+    page.screenshot(path=artifacts / f"ui-abstained-{language}.png", full_page=True)
+
+
+def test_document_html_and_script_render_as_inert_text(page: Page, tmp_path: Path, artifacts: Path) -> None:
+    path = tmp_path / "injection_note.txt"
+    sentence = "The zymurgic lanternfish protocol requires three calibrated copper flasks."
+    path.write_text(f"{INJECTION}\n{sentence}\n", encoding="utf-8")
+    upload(page, path)
+    expect(page.locator("#cq-status .cq-status-ok")).to_contain_text("injection_note: added")
+    expect(page.locator("#cq-documents")).to_contain_text(INJECTION)  # the title, shown as text
+
+    page.get_by_role("tab", name="Ask · 提问").click()
+    ask(page, '<img src=x onerror="window.__pwned=3"> What does the zymurgic lanternfish protocol require?')
+    markers = page.locator("#cq-chat a.cq-marker")
+    if markers.count():
+        markers.first.click()
+    panel_text = page.locator("#cq-panel .cq-doc-text")
+    expect(panel_text).to_contain_text(INJECTION)
+    expect(panel_text).to_contain_text(sentence)
+    expect(page.locator("#cq-chat .cq-question").last).to_contain_text('<img src=x onerror="window.__pwned=3">')
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#cq-panel img, #cq-chat img, #cq-documents img, #cq-panel script").count() == 0
+    page.screenshot(path=artifacts / "ui-injection.png", full_page=True)
+
+
+def test_rejected_upload_says_why(page: Page, tmp_path: Path, artifacts: Path) -> None:
+    path = tmp_path / "latin1_notes.txt"
+    path.write_bytes("Caf\xe9 notes".encode("latin-1"))
+    upload(page, path)
+    status = page.locator("#cq-status .cq-status-error")
+    expect(status).to_contain_text("latin1_notes.txt: not UTF-8 text")
+    expect(page.locator("#cq-documents")).not_to_contain_text("latin1_notes")
+    page.screenshot(path=artifacts / "ui-upload-rejected.png", full_page=True)
+
+
+def test_remove_a_document(page: Page, tmp_path: Path) -> None:
+    path = tmp_path / "otter_note.md"
+    path.write_text("# Otter note\n\nSea otters hold hands while they sleep.\n", encoding="utf-8")
+    upload(page, path)
+    expect(page.locator("#cq-documents")).to_contain_text("otter_note")
+    choice = page.locator("#cq-remove-choice input")
+    choice.click()
+    choice.fill("otter_note")
+    page.get_by_role("option", name="otter_note").click()
+    page.locator("#cq-remove").click()
+    expect(page.locator("#cq-status .cq-status-ok")).to_contain_text("otter_note: removed from the index.")
+    expect(page.locator("#cq-documents")).not_to_contain_text("otter_note")
