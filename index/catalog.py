@@ -6,8 +6,10 @@ ingest or removal, so that a query never scans the collection.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from index.acronyms import find_acronyms
 from index.documents import Document, Sentence
 from index.lexical import LexicalIndex, idf_weights
 from index.store import ChromaIndex
@@ -28,6 +30,7 @@ class Catalog:
         return cls(index.load_documents(), index.load_sentences())
 
     def _rebuild(self) -> None:
+        self.version = getattr(self, "version", 0) + 1
         for sentences in self._by_doc.values():
             sentences.sort(key=lambda s: s.ordinal)
         self.sentences: list[Sentence] = [s for doc_id in sorted(self._by_doc) for s in self._by_doc[doc_id]]
@@ -35,6 +38,14 @@ class Catalog:
         texts = [s.text for s in self.sentences]
         self.lexical = LexicalIndex(texts)
         self.idf = idf_weights(texts)
+        self.acronyms = find_acronyms(document.text for document in self.documents.values())
+
+    def expand_acronyms(self, text: str) -> str:
+        """The text with each known acronym followed by its long form, for the embedder's sake:
+        "How common is JDM?" → "How common is JDM (juvenile dermatomyositis)?"."""
+        for acronym in self.acronyms.values():
+            text = re.sub(rf"\b{re.escape(acronym.short)}\b(?!\s*\()", f"{acronym.short} ({acronym.long})", text)
+        return text
 
     def replace(self, updated: Iterable[tuple[Document, list[Sentence]]] = (), removed: Iterable[str] = ()) -> None:
         """Apply committed changes: new or changed documents with their sentences, and removed IDs."""

@@ -85,18 +85,31 @@ class Ingestor:
                     pending = []
                     self._commit(open_documents, report, progress)
                     open_documents = []
-                    progress.set_postfix(sentences=report.sentences_written, refresh=False)
+                    self._show_sentences(progress, report, started)
             report.sentences_written += self._flush(pending)
             self._commit(open_documents, report, progress)
+            self._show_sentences(progress, report, started)
         finally:
             progress.close()
         report.seconds = time.perf_counter() - started
         return report
 
+    @staticmethod
+    def _show_sentences(progress: tqdm, report: IngestReport, started: float) -> None:
+        """Sentences written and their rate beside tqdm's documents, rate and time left."""
+        elapsed = time.perf_counter() - started
+        rate = report.sentences_written / elapsed if elapsed else 0.0
+        progress.set_postfix_str(f"{report.sentences_written} sentences, {rate:.0f} sentences/s", refresh=False)
+
     def _flush(self, pending: list[tuple[Sentence, Document, str]]) -> int:
         if not pending:
             return 0
-        embeddings = self.embed_model.get_text_embedding_batch([sentence.text for sentence, _, _ in pending])
+        # Embed in length order: each model batch then pads to similar lengths (as a bare encode does).
+        order = sorted(range(len(pending)), key=lambda i: len(pending[i][0].text))
+        vectors = self.embed_model.get_text_embedding_batch([pending[i][0].text for i in order])
+        embeddings: list[list[float]] = [[] for _ in pending]
+        for i, vector in zip(order, vectors, strict=True):
+            embeddings[i] = vector
         nodes = [sentence_node(s, d, w, e) for (s, d, w), e in zip(pending, embeddings, strict=True)]
         for start in range(0, len(nodes), self.write_batch_size):
             self.index.write_nodes(nodes[start : start + self.write_batch_size])

@@ -26,9 +26,13 @@ _EN_STOPWORDS = frozenset(
     of off on once only or other our ours ourselves out over own same she should so some such than that the their
     theirs them themselves then there these they this those through to too under until up very was we were what
     when where which while who whom why will with would you your yours yourself yourselves s t don now
-    tell say says said give show list describe please whats""".split()
+    tell say says said give show list describe please whats
+    usual usually typical typically main mainly generally currently known described reported
+    review article paper abstract text document source""".split()
 )
-_ZH_STOPWORDS = frozenset("的 了 和 是 在 有 与 及 或 等 中 对 为 被 把 也 都 而 但 就 这 那 些 个 之 其 以 于 吗 呢 吧 啊 什么 哪些 如何 怎么 怎样 为什么 是否 请 一种".split())
+_ZH_STOPWORDS = frozenset(
+    "的 了 和 是 在 有 与 及 或 等 中 对 为 被 把 也 都 而 但 就 这 那 些 个 之 其 以 于 吗 呢 吧 啊 什么 哪些 如何 怎么 怎样 为什么 是否 请 一种 通常 一般 主要 目前 综述 文章 摘要 文中 这篇 本文".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -36,23 +40,29 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def english_tokens(text: str) -> list[str]:
+def english_tokens(text: str, expand: bool = True) -> list[str]:
     tokens: list[str] = []
     for word in _EN_WORD.findall(text.lower()):
         parts = word.split("-")
-        for piece in ([word] + parts) if len(parts) > 1 else [word]:
+        for piece in ([word] + parts) if expand and len(parts) > 1 else [word]:
             if piece and piece not in _EN_STOPWORDS:
                 tokens.append(piece)
     return _stemmer().stemWords(tokens)
 
 
-def chinese_tokens(text: str) -> list[str]:
+def chinese_tokens(text: str, expand: bool = True) -> list[str]:
+    cut = jieba.lcut_for_search if expand else jieba.lcut
     tokens: list[str] = []
     for run in _CJK_RUN.findall(text):
-        tokens.extend(t for t in jieba.lcut_for_search(run) if t.strip() and t not in _ZH_STOPWORDS)
+        tokens.extend(t for t in cut(run) if t.strip() and t not in _ZH_STOPWORDS)
     return tokens
 
 
-def tokenize(text: str) -> list[str]:
-    """Tokens of both scripts; Latin words inside Chinese text (JDM, IFN, CD20) are kept too."""
-    return english_tokens(_CJK_RUN.sub(" ", text)) + chinese_tokens(text)
+def tokenize(text: str, expand: bool = True) -> list[str]:
+    """Tokens of both scripts; Latin words inside Chinese text (JDM, IFN, CD20) are kept too.
+
+    `expand` also emits the parts of compounds ("high-dose" → "dose"; 大多数 → 多数),
+    which is right for what is searched, and wrong for the terms of a question,
+    where it would count one word several times.
+    """
+    return english_tokens(_CJK_RUN.sub(" ", text), expand) + chinese_tokens(text, expand)

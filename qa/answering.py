@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.acronyms import Acronym
 from index.catalog import Catalog
 from index.documents import Sentence
 from index.tokenize import tokenize
+from qa.lexicon import canonical, canonical_set, members
 from prompts import PromptSet
 from qa.question import Question, premise_conflict, satisfies_answer_type
 from qa.retrieval import ScoredSentence
@@ -28,23 +30,37 @@ StoredVectors = Callable[[list[str]], dict[str, list[float]]]
 # Relevance = logistic(w_dense * cosine + w_cover * term coverage + bias), fitted on
 # PubMedQA questions against their own abstract (relevant) and other abstracts
 # (not relevant): see eval/calibration.py, which prints these numbers.
-RELEVANCE_WEIGHTS = {"dense": 9.0, "coverage": 6.0, "bias": -6.5}
+RELEVANCE_WEIGHTS = {"dense": 13.90, "coverage": 9.34, "bias": -12.50}
 # For questions the embedder cannot read (Chinese with the English-only MiniLM) the
 # cosine is noise, so relevance rests on term coverage alone, fitted the same way.
-COVERAGE_ONLY_WEIGHTS = {"dense": 0.0, "coverage": 8.0, "bias": -4.0}
+COVERAGE_ONLY_WEIGHTS = {"dense": 0.0, "coverage": 12.94, "bias": -5.23}
 # A second sentence is quoted only when it is nearly as relevant as the first.
 SECOND_SENTENCE_RATIO = 0.8
-_CLAUSE_BREAK = re.compile(r"(?<=[,;，；])\s*|\s+(?=\b(?:but|while|whereas|although|instead)\b)")
+# Clauses break where the sentence turns (semicolons, contrast words, ", for …"), not at
+# every comma: a list ("JAK, IFNAR1, IFN beta") must be quoted whole.
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[;；])\s*|\s+(?=\b(?:but|while|whereas|although|instead|however)\b)|(?<=,)\s+(?=for\b)|(?<=[,，])(?=但|而|然而)"
+)
 _ELLIPSIS = "…"
 
 
-def _coverage(weights: dict[str, float], text: str) -> float:
-    """Share of the question's (IDF-weighted) terms that appear in the text."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
+# Share of a term's weight earned when the sentence lacks it but it is a topic of the
+# sentence's document: "Pathogenesis is not completely understood…" is about JDM
+# because the whole abstract is.
+TOPIC_CREDIT = 0.5
+# A term is a document topic when at least this share of its body sentences (2 or more) holds it.
+TOPIC_SHARE = 0.25
+
+
+def _terms_present(text: str, acronyms: dict[str, Acronym]) -> set[str]:
+    """Canonical terms of a text, with acronyms and their long forms standing for each other."""
     present = set(tokenize(text))
-    return sum(w for term, w in weights.items() if term in present) / total
+    for token, acronym in acronyms.items():
+        if token in present:
+            present.update(acronym.long_tokens)
+        elif all(t in present for t in acronym.long_tokens):
+            present.add(token)
+    return canonical_set(present)
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
@@ -69,6 +85,7 @@ class ExtractiveAnswerer:
     def __init__(self, catalog: Catalog, stored_vectors: StoredVectors, prompts: PromptSet, settings: Settings) -> None:
         self._catalog = catalog
         self._stored_vectors = stored_vectors
+        self._topics: dict[tuple[str, int], frozenset[str]] = {}
         self._prompts = prompts
         self._settings = settings
 
@@ -77,14 +94,42 @@ class ExtractiveAnswerer:
     def term_weights(self, question: Question, focus: Question | None) -> dict[str, float]:
         """IDF weights of the question's terms; a follow-up's own terms count double."""
         idf = self._catalog.idf
-        # A term no sentence contains is a part of the question the sources cannot answer: it weighs most.
+        # A term no sentence contains (nor a synonym of it) is a part of the question
+        # the sources cannot answer: it weighs most.
         unseen = max(idf.values(), default=1.0)
-        weights = {t: idf.get(t, unseen) for t in question.terms}
+        weights: dict[str, float] = {}
+        for term in question.terms:
+            seen = [idf[m] for m in members(term) if m in idf]
+            weights[canonical(term)] = max(seen) if seen else unseen
         if focus is not None:
-            for term in focus.terms:
+            for term in canonical_set(focus.terms):
                 if term in weights:
                     weights[term] *= 2.0
         return weights
+
+    def _topic_terms(self, doc_id: str) -> frozenset[str]:
+        """Terms held by a good share of a document's body sentences (cached per catalog version)."""
+        key = (doc_id, self._catalog.version)
+        if key not in self._topics:
+            body = [s for s in self._catalog.of_document(doc_id) if s.kind == "body"]
+            counts: dict[str, int] = {}
+            for sentence in body:
+                for term in _terms_present(sentence.text, self._catalog.acronyms):
+                    counts[term] = counts.get(term, 0) + 1
+            floor = max(2, TOPIC_SHARE * len(body))
+            self._topics[key] = frozenset(t for t, n in counts.items() if n >= floor)
+        return self._topics[key]
+
+    def _coverage(self, weights: dict[str, float], sentence: Sentence) -> float:
+        """Share of the question's (IDF-weighted, synonym-folded) terms the sentence holds, with
+        partial credit for terms that are topics of its document."""
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        present = _terms_present(sentence.text, self._catalog.acronyms)
+        topics = self._topic_terms(sentence.doc_id)
+        earned = sum(w if t in present else TOPIC_CREDIT * w if t in topics else 0.0 for t, w in weights.items())
+        return earned / total
 
     @staticmethod
     def relevance(cosine: float, coverage: float, weights: dict[str, float] = RELEVANCE_WEIGHTS) -> float:
@@ -114,7 +159,7 @@ class ExtractiveAnswerer:
         vectors = self._stored_vectors(wanted)
         units = []
         for sentence, parallel in members:
-            coverage = max(_coverage(weights, sentence.text), _coverage(weights, parallel.text) if parallel else 0.0)
+            coverage = max(self._coverage(weights, s) for s in (sentence, parallel) if s is not None)
             # A unit is as close to the question as the closer of its two languages.
             cosine = max((_cosine(query_vector, vectors[s.id]) for s in (sentence, parallel) if s is not None and s.id in vectors), default=0.0)
             relevance = self.relevance(cosine, coverage, relevance_weights)
@@ -124,6 +169,21 @@ class ExtractiveAnswerer:
                 relevance = min(relevance, self._settings.min_relevance * 0.99)
             units.append(Unit(sentence, parallel, relevance, coverage, cosine))
         return sorted(units, key=lambda u: u.relevance, reverse=True)
+
+    def _bibliographic_candidates(self, question: Question, hits: list[ScoredSentence]) -> list[ScoredSentence]:
+        """For "Who wrote this?"-style questions, the matching header line of the documents in play:
+        those the search found, or every document of a small collection (retrieval may find none)."""
+        if question.intent is None:
+            return []
+        documents = self._catalog.documents
+        doc_ids = list(documents) if len(documents) <= 3 else list(dict.fromkeys(h.sentence.doc_id for h in hits[:5]))
+        found = {h.sentence.id for h in hits}
+        return [
+            ScoredSentence(sentence, fused=0.0)
+            for doc_id in doc_ids
+            for sentence in self._catalog.of_document(doc_id)
+            if sentence.kind == "metadata" and sentence.id not in found and self._metadata_role(sentence) == question.intent
+        ]
 
     def _metadata_role(self, sentence: Sentence) -> str:
         document = self._catalog.documents[sentence.doc_id]
@@ -136,16 +196,17 @@ class ExtractiveAnswerer:
     def _select(self, units: list[Unit], weights: dict[str, float]) -> list[Unit]:
         """The best unit, then others only if nearly as relevant and covering terms not yet covered."""
         chosen = [units[0]]
-        covered = set(tokenize(units[0].sentence.text))
+        covered = canonical_set(tokenize(units[0].sentence.text))
         for unit in units[1:]:
             if len(chosen) >= self._settings.max_citations:
                 break
             if unit.relevance < max(self._settings.min_relevance, SECOND_SENTENCE_RATIO * units[0].relevance):
                 continue
-            new_terms = {t for t in weights if t in set(tokenize(unit.sentence.text)) and t not in covered}
+            present = canonical_set(tokenize(unit.sentence.text))
+            new_terms = {t for t in weights if t in present and t not in covered}
             if sum(weights[t] for t in new_terms) > 0.15 * sum(weights.values()):
                 chosen.append(unit)
-                covered |= set(tokenize(unit.sentence.text))
+                covered |= present
         return sorted(chosen, key=lambda u: (u.sentence.doc_id, u.sentence.ordinal))
 
     def _trim(self, sentence: Sentence, weights: dict[str, float]) -> tuple[int, int]:
@@ -159,7 +220,8 @@ class ExtractiveAnswerer:
         if len(text) < 160:
             return 0, len(text)
         clauses = _clauses(text)
-        scores = [_coverage(weights, text[s:e]) for s, e in clauses]
+        total = sum(weights.values()) or 1.0
+        scores = [sum(w for t, w in weights.items() if t in _terms_present(text[s:e], self._catalog.acronyms)) / total for s, e in clauses]
         if len(clauses) < 2 or max(scores) == 0.0:
             return 0, len(text)
         kept = [i for i, score in enumerate(scores) if score > 0.0]
@@ -182,6 +244,7 @@ class ExtractiveAnswerer:
         question = Question.parse(standalone)
         language = Question.parse(question_text).language
         weights = self.term_weights(question, focus)
+        hits = hits + self._bibliographic_candidates(question, hits)
         units = self.units(question, hits, weights, query_vector, dense_readable) if hits else []
         best = units[0] if units else None
         if best is None or best.relevance < self._settings.min_relevance or premise_conflict(question, best.sentence.text):

@@ -26,6 +26,7 @@ from qa.answering import ExtractiveAnswerer  # noqa: E402
 from qa.conversation import standalone_question  # noqa: E402
 from qa.retrieval import HybridRetriever, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+from qa.spelling import SpellingCorrector, vocabulary  # noqa: E402
 from qa.types import Answer, ChatTurn  # noqa: E402
 
 
@@ -77,6 +78,7 @@ class Assistant:
             lexical_top_k=self.settings.lexical_top_k,
             rrf_k=self.settings.rrf_k,
         )
+        self._corrector: tuple[int, SpellingCorrector] | None = None
         self.answerer = ExtractiveAnswerer(self.catalog, self.index.vectors, self.prompts, self.settings)
         if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
             self.add_documents([bundled_document()], show_progress=False)
@@ -134,6 +136,13 @@ class Assistant:
         except KeyError:
             raise DocumentError(f"No indexed document with ID '{doc_id}'.") from None
 
+    def _spelling(self) -> SpellingCorrector:
+        """The typo corrector for the current documents, rebuilt only when they change."""
+        if self._corrector is None or self._corrector[0] != self.catalog.version:
+            words = vocabulary(s.text for s in self.catalog.sentences)
+            self._corrector = (self.catalog.version, SpellingCorrector(words))
+        return self._corrector[1]
+
     def as_retriever(self) -> HybridRetriever:
         """The hybrid retriever as a llama-index `BaseRetriever`, for llama-index query engines."""
         return self.retriever
@@ -157,7 +166,8 @@ class Assistant:
         question = self._check(question)
         turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
         standalone, focus = standalone_question(question, turns)
-        query_vector = self.embed_model.get_query_embedding(standalone)
+        standalone = self._spelling().correct(standalone)
+        query_vector = self.embed_model.get_query_embedding(self.catalog.expand_acronyms(standalone))
         # MiniLM is English-only: for other questions its ranking is noise, and BM25 alone
         # retrieves better (eval/retrieval_options.py); the EN↔ZH links bring the translation.
         dense_readable = self.embed_model_languages is None or detect_language(standalone) in self.embed_model_languages
