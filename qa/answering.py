@@ -224,7 +224,9 @@ class ExtractiveAnswerer:
         scores = [sum(w for t, w in weights.items() if t in _terms_present(text[s:e], self._catalog.acronyms)) / total for s, e in clauses]
         if len(clauses) < 2 or max(scores) == 0.0:
             return 0, len(text)
-        kept = [i for i, score in enumerate(scores) if score > 0.0]
+        # Clauses that carry most of what the best clause carries; a clause matching only a
+        # generic term ("therapies") does not drag the rest of the sentence in.
+        kept = [i for i, score in enumerate(scores) if score >= 0.75 * max(scores)]
         start, end = clauses[kept[0]][0], clauses[kept[-1]][1]
         while end > start and text[end - 1] in ",;，； ":
             end -= 1

@@ -8,6 +8,8 @@ if [ -f "$stamp" ]; then
   exit 0
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
+# Copies, not hard links: NLTK (inside llama-index) refuses hard-linked data files.
+export UV_LINK_MODE=copy
 # torch first, from pip's configured local wheel (CPU build); otherwise a dependency pulls a multi-GB CUDA build.
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
 .venv/bin/pip install --quiet --disable-pip-version-check "$(grep '^uv==' requirements.lock)"

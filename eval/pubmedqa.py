@@ -1,0 +1,84 @@
+"""The PubMedQA set: 500 expert-labelled abstracts as a corpus, their questions as queries.
+
+Each question's gold document is its own abstract, so the set measures retrieval
+and citation at a realistic corpus size. Only the `contexts` (the abstract without
+its conclusion) are indexed: the conclusion paraphrases the answer, and PubMedQA's
+own reasoning-required setting leaves it out too. See data/ATTRIBUTION-pubmedqa.md.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from eval.dataset import DATA_DIR, DatasetError, EvalQuestion
+from index.documents import Document
+from index.splitting import detect_language
+
+PUBMEDQA_PATH = DATA_DIR / "pubmedqa_labeled_500.jsonl"
+
+
+class PubMedQARecord(BaseModel):
+    """One line of pubmedqa_labeled_500.jsonl; unknown fields are kept out of the corpus."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    pmid: str = Field(pattern=r"^\d+$")
+    question: str = Field(min_length=1)
+    contexts: list[str] = Field(min_length=1)
+    labels: list[str] = Field(default_factory=list)
+    final_decision: Literal["yes", "no", "maybe"]
+    year: str | None = None
+
+    def document(self) -> Document:
+        # Sections become paragraphs, so the splitter never joins two sections into one sentence.
+        return Document(
+            id=self.pmid,
+            text="\n\n".join(section.strip() for section in self.contexts),
+            title=f"PMID {self.pmid}",
+            source=f"PubMedQA PMID {self.pmid}",
+            year=int(self.year) if self.year and self.year.isdigit() else None,
+            extra={"dataset": "PubMedQA", "final_decision": self.final_decision},
+        )
+
+    def eval_question(self) -> EvalQuestion:
+        return EvalQuestion(
+            id=f"pubmedqa-{self.pmid}",
+            category="pubmedqa",
+            language=detect_language(self.question),
+            question=self.question,
+            answerable=True,
+            gold_documents=[frozenset({self.pmid})],
+        )
+
+
+def load_pubmedqa(path: Path = PUBMEDQA_PATH) -> list[PubMedQARecord]:
+    """Read and validate the PubMedQA file; raise `DatasetError` naming the first bad line."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines(): abstracts contain U+2028
+    except OSError as error:
+        raise DatasetError(
+            f"{path}: cannot read the PubMedQA set ({error.strerror}); restore it with `git checkout -- {path.name}`."
+        ) from error
+    records: list[PubMedQARecord] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = PubMedQARecord.model_validate(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}).") from error
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
+            raise DatasetError(f"{path}:{number}: invalid PubMedQA record ({problems}).") from error
+        if record.pmid in seen:
+            raise DatasetError(f"{path}:{number}: duplicate pmid {record.pmid}.")
+        seen.add(record.pmid)
+        records.append(record)
+    if not records:
+        raise DatasetError(f"{path}: the PubMedQA set is empty.")
+    return records

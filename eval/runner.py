@@ -1,0 +1,236 @@
+"""Runs an evaluation set through each system and scores every item.
+
+The runner owns the loop and the per-item scoring; the metric definitions live
+in `eval.metrics`, the systems in `eval.systems` / `eval.baseline`, and the
+rendering in `eval.report`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from tqdm import tqdm
+
+from eval import metrics
+from eval.dataset import JDM_GOLD_PATH, DatasetError, EvalQuestion, corpus_mismatches, load_gold_set
+from eval.judge.base import SupportJudge
+from eval.metrics import StatementJudgement
+from eval.pubmedqa import PUBMEDQA_PATH, load_pubmedqa
+from eval.systems import CitedSource, Passage, System, SystemResponse
+from index.corpus import bundled_document
+from index.documents import Document
+from index.splitting import split_document
+from qa.types import ChatTurn
+
+SetName = Literal["jdm", "pubmedqa"]
+SET_NAMES: tuple[SetName, ...] = ("jdm", "pubmedqa")
+# Sentence-level cut-offs suit one short abstract; document-level ones a 500-abstract corpus.
+SENTENCE_KS = (1, 3, 5)
+DOCUMENT_KS = (1, 5, 10)
+
+
+class EvalSet(BaseModel):
+    """Questions, the corpus they are asked over, and at which level gold evidence is known."""
+
+    name: SetName
+    source: str
+    source_sha256: str
+    level: Literal["sentence", "document"]
+    questions: list[EvalQuestion]
+    documents: list[Document]
+
+    @property
+    def ks(self) -> tuple[int, ...]:
+        return SENTENCE_KS if self.level == "sentence" else DOCUMENT_KS
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_set(name: SetName, limit: int | None = None) -> EvalSet:
+    """Load a named set; `limit` keeps the first N questions but always the whole corpus."""
+    if name == "jdm":
+        gold = load_gold_set(JDM_GOLD_PATH)
+        document = bundled_document()
+        problems = corpus_mismatches(gold.items, split_document(document))
+        if problems:
+            raise DatasetError(
+                f"{JDM_GOLD_PATH} no longer matches the bundled corpus ({len(problems)} problems; first: "
+                f"{problems[0]}). Update the sentence IDs and texts in the gold file."
+            )
+        questions = [EvalQuestion.from_gold(item, document.id) for item in gold.items]
+        return EvalSet(
+            name=name,
+            source=str(JDM_GOLD_PATH),
+            source_sha256=_sha256(JDM_GOLD_PATH),
+            level="sentence",
+            questions=questions[:limit],
+            documents=[document],
+        )
+    if name == "pubmedqa":
+        records = load_pubmedqa(PUBMEDQA_PATH)
+        return EvalSet(
+            name=name,
+            source=str(PUBMEDQA_PATH),
+            source_sha256=_sha256(PUBMEDQA_PATH),
+            level="document",
+            questions=[record.eval_question() for record in records][:limit],
+            documents=[record.document() for record in records],
+        )
+    raise ValueError(f"unknown evaluation set {name!r}; choose one of {', '.join(SET_NAMES)}")
+
+
+class ItemMetrics(BaseModel):
+    """Every per-item metric; None where it is undefined for this item."""
+
+    recall_at: dict[int, float | None] = Field(description="Recall@k at the set's level (sentence or document).")
+    mrr: float | None
+    citation_precision: float | None
+    citation_recall: float | None
+    alce_citation_recall: float | None
+    alce_citation_precision: float | None
+    faithfulness: float | None
+    answer_correctness: float | None
+
+
+class ItemResult(BaseModel):
+    id: str
+    category: str
+    language: str
+    question: str
+    history: list[ChatTurn]
+    answerable: bool
+    searched_as: str
+    answer: str
+    abstained: bool
+    passages: list[Passage]
+    citations: list[CitedSource]
+    retrieved: list[str] = Field(description="The top of the system's ranking, at the set's level.")
+    judgements: list[StatementJudgement]
+    metrics: ItemMetrics
+    latency_ms: float
+
+
+class SystemRun(BaseModel):
+    system: str
+    items: list[ItemResult]
+
+
+def score_item(
+    question: EvalQuestion,
+    response: SystemResponse,
+    evalset: EvalSet,
+    judge: SupportJudge,
+    document_texts: dict[str, str],
+) -> ItemResult:
+    """Score one response against its question's gold; the judge decides support."""
+    if evalset.level == "sentence":
+        ranked, gold, cited = response.ranked_sentences, question.gold_sentences, response.cited_sentences
+        acceptable = question.acceptable_sentences
+    else:
+        ranked, gold, cited = response.ranked_documents, question.gold_documents, response.cited_documents
+        acceptable = frozenset().union(*gold) if gold else frozenset()
+    context = [document_texts[doc_id] for doc_id in dict.fromkeys(response.cited_documents)]
+    judgements = [metrics.judge_statement(s, context, judge) for s in response.statements()]
+    item_metrics = ItemMetrics(
+        recall_at={k: metrics.recall_at_k(ranked, gold, k) for k in evalset.ks},
+        mrr=metrics.reciprocal_rank(ranked, gold),
+        citation_precision=metrics.citation_precision(cited, acceptable),
+        citation_recall=metrics.citation_recall(cited, gold),
+        alce_citation_recall=metrics.alce_citation_recall(judgements),
+        alce_citation_precision=metrics.alce_citation_precision(judgements),
+        faithfulness=metrics.faithfulness(judgements),
+        answer_correctness=metrics.answer_correctness(response.text, question.key_facts),
+    )
+    return ItemResult(
+        id=question.id,
+        category=question.category,
+        language=question.language,
+        question=question.question,
+        history=question.history,
+        answerable=question.answerable,
+        searched_as=response.searched_as,
+        answer=response.text,
+        abstained=response.abstained,
+        passages=response.passages,
+        citations=response.citations,
+        retrieved=ranked[: max(evalset.ks)],
+        judgements=judgements,
+        metrics=item_metrics,
+        latency_ms=round(response.latency_ms, 1),
+    )
+
+
+def run_system(system: System, evalset: EvalSet, judge: SupportJudge, progress: bool = True) -> SystemRun:
+    """Ask every question of the set, with a progress bar, and score each answer."""
+    texts = {document.id: document.text for document in evalset.documents}
+    # Deep enough that document-level recall@k sees k distinct abstracts.
+    depth = max(evalset.ks) * (10 if evalset.level == "document" else 1)
+    items = []
+    for question in tqdm(evalset.questions, desc=f"{system.name} · {evalset.name}", unit="q", disable=not progress):
+        response = system.respond(question, depth)
+        items.append(score_item(question, response, evalset, judge, texts))
+    return SystemRun(system=system.name, items=items)
+
+
+class MetricValue(BaseModel):
+    value: float | None
+    n: int = Field(description="Items the metric is defined on.")
+
+
+def summarize(run: SystemRun, evalset: EvalSet) -> dict[str, MetricValue]:
+    """Set-level figures: item metrics averaged where defined; abstention and latency over all items."""
+    items = run.items
+    prefix = evalset.level
+    summary: dict[str, MetricValue] = {}
+
+    def add(name: str, values: Sequence[float | None]) -> None:
+        value, n = metrics.mean_defined(values)
+        if n:
+            summary[name] = MetricValue(value=value, n=n)
+
+    for k in evalset.ks:
+        add(f"{prefix}_recall@{k}", [item.metrics.recall_at[k] for item in items])
+    add(f"{prefix}_mrr", [item.metrics.mrr for item in items])
+    add(f"{prefix}_citation_precision", [item.metrics.citation_precision for item in items])
+    add(f"{prefix}_citation_recall", [item.metrics.citation_recall for item in items])
+    add("alce_citation_recall", [item.metrics.alce_citation_recall for item in items])
+    add("alce_citation_precision", [item.metrics.alce_citation_precision for item in items])
+    add("faithfulness", [item.metrics.faithfulness for item in items])
+    add("answer_correctness", [item.metrics.answer_correctness for item in items])
+    abstention = metrics.abstention_scores([i.abstained for i in items], [i.answerable for i in items])
+    for name, value in (("precision", abstention.precision), ("recall", abstention.recall), ("f1", abstention.f1)):
+        if value is not None:
+            summary[f"abstention_{name}"] = MetricValue(value=value, n=len(items))
+    p50, p95 = metrics.latency_percentiles([item.latency_ms for item in items])
+    summary["latency_p50_ms"] = MetricValue(value=p50, n=len(items))
+    summary["latency_p95_ms"] = MetricValue(value=p95, n=len(items))
+    return summary
+
+
+class CategoryFigures(BaseModel):
+    n: int
+    behaved: float = Field(description="Share answered when answerable and abstained when not.")
+    citation_recall: float | None
+    answer_correctness: float | None
+
+
+def by_category(run: SystemRun) -> dict[str, CategoryFigures]:
+    """Per-category figures, to show which kinds of question a system gets wrong."""
+    groups: dict[str, list[ItemResult]] = {}
+    for item in run.items:
+        groups.setdefault(item.category, []).append(item)
+    return {
+        category: CategoryFigures(
+            n=len(items),
+            behaved=sum(item.abstained != item.answerable for item in items) / len(items),
+            citation_recall=metrics.mean_defined(item.metrics.citation_recall for item in items)[0],
+            answer_correctness=metrics.mean_defined(item.metrics.answer_correctness for item in items)[0],
+        )
+        for category, items in groups.items()
+    }

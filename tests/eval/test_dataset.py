@@ -1,0 +1,166 @@
+"""The bundled evaluation set is valid, covers every category, and matches the live corpus."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from eval.dataset import DatasetError, GoldItem, corpus_mismatches, load_gold_set
+from index.corpus import bundled_document
+from index.splitting import detect_language, split_document
+
+CATEGORIES = GoldItem.model_fields["category"].annotation.__args__
+
+
+@pytest.fixture(scope="module")
+def gold():
+    return load_gold_set()
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    return split_document(bundled_document())
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def test_size_and_coverage(gold):
+    items = gold.items
+    assert len(items) >= 80
+    assert sum(not item.answerable for item in items) >= 20
+    counts = Counter(item.category for item in items)
+    assert set(counts) == set(CATEGORIES), f"categories without items: {set(CATEGORIES) - set(counts)}"
+    assert all(count >= 5 for count in counts.values()), counts
+    assert {item.language for item in items} == {"en", "zh"}
+    assert any("fully respond to initial therapy" in item.question and not item.answerable for item in items)
+
+
+def test_every_gold_reference_matches_the_current_split(gold, sentences):
+    assert corpus_mismatches(gold.items, sentences) == []
+
+
+def test_gold_groups_pair_each_sentence_with_its_translation(gold, sentences):
+    by_id = {s.id: s for s in sentences}
+    for item in gold.items:
+        for group in item.gold:
+            first = by_id[group[0].sentence_id]
+            expected = {first.id} | ({first.parallel_id} if first.parallel_id else set())
+            assert {ref.sentence_id for ref in group} == expected, item.id
+
+
+def test_every_key_fact_is_stated_in_the_gold_evidence(gold):
+    """A fact no gold sentence states would make answer correctness unreachable."""
+    for item in gold.items:
+        evidence = _norm(" ".join(ref.text for group in item.gold for ref in group))
+        for fact in item.key_facts:
+            assert any(_norm(alias) in evidence for alias in fact), f"{item.id}: {fact} not in its gold sentences"
+
+
+def test_question_language_is_detected_as_declared(gold):
+    for item in gold.items:
+        if item.category != "cross_lingual":
+            assert detect_language(item.question) == item.language, item.id
+
+
+def test_gold_and_also_relevant_do_not_overlap(gold):
+    for item in gold.items:
+        gold_ids = {ref.sentence_id for group in item.gold for ref in group}
+        assert not gold_ids & {ref.sentence_id for ref in item.also_relevant}, item.id
+
+
+def test_corpus_mismatch_names_the_item_and_sentence(gold, sentences):
+    item = next(item for item in gold.items if item.answerable)
+    ref = item.gold[0][0]
+    stale = item.model_copy(update={"gold": [[ref.model_copy(update={"text": ref.text + " (edited)"})]]})
+    unknown = item.model_copy(update={"gold": [[ref.model_copy(update={"sentence_id": "jdm:9999:deadbeef"})]]})
+    problems = corpus_mismatches([stale, unknown], sentences)
+    assert problems[0].startswith(f"{item.id}: text beside {ref.sentence_id!r}")
+    assert "unknown sentence id 'jdm:9999:deadbeef'" in problems[1]
+
+
+def _write(tmp_path: Path, *records: object) -> Path:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+VALID = {
+    "id": "t-001",
+    "category": "english",
+    "language": "en",
+    "question": "What is JDM?",
+    "answerable": True,
+    "gold": [[{"sentence_id": "d:0000:00000000", "text": "JDM is rare."}]],
+    "key_facts": [["rare"]],
+}
+
+
+def test_loader_names_file_line_and_field(tmp_path):
+    bad = {**VALID, "id": "t-002", "category": "unknown"}
+    path = _write(tmp_path, VALID, bad)
+    with pytest.raises(DatasetError, match=rf"{path}:2: invalid item \(category:"):
+        load_gold_set(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"gold": [], "key_facts": []}, "needs at least one `gold` group"),
+        ({"answerable": False}, "unanswerable item has no `gold`"),
+        ({"category": "follow_up"}, "`history` is required"),
+        ({"category": "false_premise", "answerable": False, "gold": [], "key_facts": []}, None),
+        ({"extra_field": 1}, "extra_field"),
+        ({"key_facts": [[]]}, "empty fact"),
+    ],
+)
+def test_item_rules(tmp_path, change, message):
+    path = _write(tmp_path, {**VALID, **change})
+    if message is None:
+        assert load_gold_set(path).items[0].category == "false_premise"
+    else:
+        with pytest.raises(DatasetError, match=rf"{path}:1: .*{message}"):
+            load_gold_set(path)
+
+
+def test_loader_rejects_bad_json_duplicates_and_empty_files(tmp_path):
+    with pytest.raises(DatasetError, match=r":2: not valid JSON"):
+        load_gold_set(_write(tmp_path, VALID, "{oops"))
+    with pytest.raises(DatasetError, match=r":2: duplicate id 't-001' \(first used on line 1\)"):
+        load_gold_set(_write(tmp_path, VALID, VALID))
+    with pytest.raises(DatasetError, match="is empty"):
+        load_gold_set(_write(tmp_path, ""))
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_gold_set(tmp_path / "missing.jsonl")
+
+
+def test_pubmedqa_records_become_documents_and_queries():
+    from eval.pubmedqa import load_pubmedqa
+    from index.splitting import split_document
+
+    records = load_pubmedqa()
+    assert len(records) == 500 and len({r.pmid for r in records}) == 500
+    record = records[0]
+    document = record.document()
+    assert document.id == record.pmid and document.title == f"PMID {record.pmid}"
+    assert record.contexts[-1].strip() in document.text
+    assert record.question not in document.text
+    sentences = split_document(document)
+    assert len(sentences) >= len(record.contexts)
+    question = record.eval_question()
+    assert question.gold_documents == [frozenset({record.pmid})] and question.answerable
+    assert question.gold_sentences == [] and question.key_facts == []
+
+
+def test_pubmedqa_loader_names_the_bad_line(tmp_path):
+    from eval.pubmedqa import load_pubmedqa
+
+    good = {"pmid": "1", "question": "Q?", "contexts": ["C."], "final_decision": "yes"}
+    path = _write(tmp_path, good, {**good, "pmid": "2", "final_decision": "perhaps"})
+    with pytest.raises(DatasetError, match=rf"{path}:2: invalid PubMedQA record \(final_decision:"):
+        load_pubmedqa(path)
