@@ -8,7 +8,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "Assistant": "qa.assistant",
-    "QuestionError": "qa.assistant",
+    "QuestionError": "qa.types",
     "Settings": "qa.settings",
     "Answer": "qa.types",
     "ChatTurn": "qa.types",

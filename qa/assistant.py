@@ -27,11 +27,7 @@ from qa.conversation import standalone_question  # noqa: E402
 from qa.retrieval import HybridRetriever, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.spelling import SpellingCorrector, vocabulary  # noqa: E402
-from qa.types import Answer, ChatTurn  # noqa: E402
-
-
-class QuestionError(ValueError):
-    """The question itself is unusable (empty, or too long)."""
+from qa.types import Answer, ChatTurn, QuestionError  # noqa: E402
 
 
 class Assistant:

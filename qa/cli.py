@@ -89,7 +89,8 @@ def _fail(message: str) -> int:
     return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
+    """The parser; `with_eval_options=False` skips importing the evaluation suite (slow) when unused."""
     parser = argparse.ArgumentParser(prog="qa", description="Answers from your documents, citing the exact sentences.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -121,20 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     _index_options(serve)
     serve.set_defaults(run=_serve)
 
-    from eval.cli import add_eval_arguments, run_eval
-
     evaluation = commands.add_parser("eval", help="Run the faithfulness evaluation.")
-    add_eval_arguments(evaluation)
-    evaluation.set_defaults(run=run_eval)
+    if with_eval_options:
+        from eval.cli import add_eval_arguments, run_eval
+
+        add_eval_arguments(evaluation)
+        evaluation.set_defaults(run=run_eval)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(with_eval_options=bool(argv) and argv[0] == "eval").parse_args(argv)
+    from index.errors import IndexUnavailableError
     from index.loaders import DocumentError
-    from index.store import IndexUnavailableError
-    from qa.assistant import QuestionError
+    from qa.types import QuestionError
 
     try:
         return args.run(args)

@@ -9,6 +9,10 @@ from pydantic import BaseModel, Field
 from index.documents import Language
 
 
+class QuestionError(ValueError):
+    """The question itself is unusable (empty, or too long)."""
+
+
 class Citation(BaseModel):
     """One cited source sentence; `document(doc_id).text[start:end] == text`."""
 
