@@ -30,10 +30,10 @@ StoredVectors = Callable[[list[str]], dict[str, list[float]]]
 # Relevance = logistic(w_dense * cosine + w_cover * term coverage + bias), fitted on
 # PubMedQA questions against their own abstract (relevant) and other abstracts
 # (not relevant): see eval/calibration.py, which prints these numbers.
-RELEVANCE_WEIGHTS = {"dense": 13.90, "coverage": 9.34, "bias": -12.50}
+RELEVANCE_WEIGHTS = {"dense": 13.47, "coverage": 10.58, "bias": -13.02}
 # For questions the embedder cannot read (Chinese with the English-only MiniLM) the
 # cosine is noise, so relevance rests on term coverage alone, fitted the same way.
-COVERAGE_ONLY_WEIGHTS = {"dense": 0.0, "coverage": 12.94, "bias": -5.23}
+COVERAGE_ONLY_WEIGHTS = {"dense": 0.0, "coverage": 13.97, "bias": -6.06}
 # A second sentence is quoted only when it is nearly as relevant as the first.
 SECOND_SENTENCE_RATIO = 0.8
 # Clauses break where the sentence turns (semicolons, contrast words, ", for …"), not at
