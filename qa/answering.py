@@ -19,7 +19,7 @@ from index.documents import Sentence
 from index.tokenize import tokenize
 from qa.lexicon import canonical, canonical_set, members
 from prompts import PromptSet
-from qa.question import Question, premise_conflict, satisfies_answer_type
+from qa.question import Question, premise_conflict, question_parts, satisfies_answer_type
 from qa.retrieval import ScoredSentence
 from qa.settings import Settings
 from qa.types import Answer, Citation, RelatedSentence
@@ -82,9 +82,18 @@ class Unit:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, catalog: Catalog, stored_vectors: StoredVectors, prompts: PromptSet, settings: Settings) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        stored_vectors: StoredVectors,
+        embed_query: Callable[[str], list[float]],
+        prompts: PromptSet,
+        settings: Settings,
+    ) -> None:
         self._catalog = catalog
         self._stored_vectors = stored_vectors
+        # Only multi-part questions encode again, once per part.
+        self._embed_query = embed_query
         self._topics: dict[tuple[str, int], frozenset[str]] = {}
         self._prompts = prompts
         self._settings = settings
@@ -207,7 +216,7 @@ class ExtractiveAnswerer:
             if sum(weights[t] for t in new_terms) > 0.15 * sum(weights.values()):
                 chosen.append(unit)
                 covered |= present
-        return sorted(chosen, key=lambda u: (u.sentence.doc_id, u.sentence.ordinal))
+        return chosen
 
     def _trim(self, sentence: Sentence, weights: dict[str, float]) -> tuple[int, int]:
         """Offsets (within the sentence) of the contiguous clauses holding the question's terms.
@@ -251,9 +260,23 @@ class ExtractiveAnswerer:
         best = units[0] if units else None
         if best is None or best.relevance < self._settings.min_relevance or premise_conflict(question, best.sentence.text):
             return self._abstain(question_text, standalone, language, units)
+        selected = self._select(units, weights)
+        for part in question_parts(standalone):
+            # Each part of a multi-part question brings its own best evidence.
+            part_question = Question.parse(part)
+            part_vector = self._embed_query(part) if dense_readable else query_vector
+            part_units = self.units(part_question, hits, self.term_weights(part_question, None), part_vector, dense_readable)
+            extra = part_units[0] if part_units else None
+            if (
+                extra is not None
+                and extra.relevance >= self._settings.min_relevance
+                and all(extra.sentence.id not in (u.sentence.id, u.parallel.id if u.parallel else "") for u in selected)
+                and len(selected) < self._settings.max_citations
+            ):
+                selected.append(extra)
         citations: list[Citation] = []
         quotes: list[str] = []
-        for unit in self._select(units, weights):
+        for unit in sorted(selected, key=lambda u: (u.sentence.doc_id, min(u.sentence.ordinal, u.parallel.ordinal if u.parallel else u.sentence.ordinal))):
             primary, secondary = unit.sentence, unit.parallel
             if secondary is not None and primary.language != language and secondary.language == language:
                 primary, secondary = secondary, primary

@@ -75,7 +75,13 @@ class Assistant:
             rrf_k=self.settings.rrf_k,
         )
         self._corrector: tuple[int, SpellingCorrector] | None = None
-        self.answerer = ExtractiveAnswerer(self.catalog, self.index.vectors, self.prompts, self.settings)
+        self.answerer = ExtractiveAnswerer(
+            self.catalog,
+            self.index.vectors,
+            lambda text: self.embed_model.get_query_embedding(self.catalog.expand_acronyms(text)),
+            self.prompts,
+            self.settings,
+        )
         if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
             self.add_documents([bundled_document()], show_progress=False)
 

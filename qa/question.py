@@ -119,3 +119,13 @@ def premise_conflict(question: Question, passage: str) -> bool:
         if position > 0 and _NEGATION_ZH.search(passage[max(0, position - 2) : position]):
             return True
     return False
+
+
+_PART_BREAK = re.compile(r"\?\s+|[;；]\s*|,?\s+and\s+(?=(?:what|which|who|how|why|when|where|is|are|does|do)\b)|(?:，|,)?(?:以及|还有|并且)", re.I | re.A)
+
+
+def question_parts(text: str) -> list[str]:
+    """The sub-questions of a multi-part question ("What is X, and which Y…?"); one part for a simple one."""
+    parts = [p.strip(" ,?？") for p in _PART_BREAK.split(text)]
+    parts = [p for p in parts if len(tokenize(p, expand=False)) >= 2]
+    return parts if len(parts) > 1 else []
