@@ -15,7 +15,7 @@ import numpy as np
 
 from index.acronyms import Acronym
 from index.catalog import Catalog
-from index.documents import Sentence
+from index.documents import Language, Sentence
 from index.tokenize import tokenize
 from qa.lexicon import canonical, canonical_set, members
 from prompts import PromptSet
@@ -293,18 +293,11 @@ class ExtractiveAnswerer:
         evidence_language = citations[0].language
         frame = "answer" if evidence_language == language else "answer_other_language"
         text = self._prompts.render(frame, language, quotes="\n\n".join(quotes))
-        return Answer(
-            question=question_text,
-            text=text,
-            abstained=False,
-            citations=citations,
-            language=language,
-            standalone_question=standalone,
-            prompt_version=self._prompts.version,
-            answerer=self.name,
-        )
+        return self._answer(question_text, standalone, language, text, citations=citations)
 
-    def _abstain(self, question_text: str, standalone: str, language, units: list[Unit]) -> Answer:
+    def _abstain(self, question_text: str, standalone: str, language: Language, units: list[Unit]) -> Answer:
+        # Header lines (author, journal) are close to many questions by accident; they are not "related".
+        body = [u for u in units if u.sentence.kind == "body"]
         related = [
             RelatedSentence(
                 sentence_id=u.sentence.id,
@@ -315,17 +308,20 @@ class ExtractiveAnswerer:
                 score=round(u.relevance, 4),
                 language=u.sentence.language,
             )
-            for u in units[: self._settings.max_related]
+            for u in body[: self._settings.max_related]
         ]
+        return self._answer(question_text, standalone, language, self._prompts.get("abstain", language), related=related)
+
+    def _answer(self, question_text: str, standalone: str, language: Language, text: str, **evidence) -> Answer:
         return Answer(
             question=question_text,
-            text=self._prompts.get("abstain", language),
-            abstained=True,
-            related=related,
+            text=text,
+            abstained="related" in evidence,
             language=language,
             standalone_question=standalone,
             prompt_version=self._prompts.version,
             answerer=self.name,
+            **evidence,
         )
 
 
