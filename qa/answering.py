@@ -52,6 +52,16 @@ TOPIC_CREDIT = 0.5
 TOPIC_SHARE = 0.25
 
 
+def _stem_variant(term: str, vocabulary: dict[str, float]) -> str | None:
+    """An indexed token that differs from an unseen term only by a short ending.
+
+    The stemmer leaves such pairs apart ("worth" / "worthi" from "worthy"); they are the same word.
+    """
+    if len(term) < 4 or not term.isascii():
+        return None
+    return next((token for token in vocabulary if token != term and (token.startswith(term) or term.startswith(token)) and abs(len(token) - len(term)) <= 2 and min(len(token), len(term)) >= 4), None)
+
+
 def _terms_present(text: str, acronyms: dict[str, Acronym]) -> set[str]:
     """Canonical terms of a text, with acronyms and their long forms standing for each other."""
     present = set(tokenize(text))
@@ -108,6 +118,7 @@ class ExtractiveAnswerer:
         unseen = max(idf.values(), default=1.0)
         weights: dict[str, float] = {}
         for term in question.terms:
+            term = term if term in idf else _stem_variant(term, idf) or term
             seen = [idf[m] for m in members(term) if m in idf]
             weights[canonical(term)] = max(seen) if seen else unseen
         if focus is not None:
