@@ -17,4 +17,6 @@ def bundled_corpus_paths() -> list[Path]:
 
 def bundled_document() -> Document:
     path = BUNDLED_CORPUS_DIR / f"{BUNDLED_DOCUMENT_ID}.txt"
-    return load_text_file(path).model_copy(update={"source": "bundled"})
+    # The file carries no article title; this label says what the document is, not what it is called.
+    label = "Review abstract: treatment of juvenile dermatomyositis (English + Chinese)"
+    return load_text_file(path).model_copy(update={"source": "bundled", "title": label})

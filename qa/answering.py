@@ -42,6 +42,8 @@ _CLAUSE_BREAK = re.compile(
     r"(?<=[;；])\s*|\s+(?=\b(?:but|while|whereas|although|instead|however)\b)|(?<=,)\s+(?=for\b)|(?<=[,，])(?=但|而|然而)"
 )
 _ELLIPSIS = "…"
+# Sentences shorter than this (in characters; Chinese packs about 2.5× more per character) are quoted whole.
+SHORTEST_TRIMMED = {"en": 160, "zh": 60}
 
 
 # Share of a term's weight earned when the sentence lacks it but it is a topic of the
@@ -237,7 +239,7 @@ class ExtractiveAnswerer:
         of it would be kept anyway.
         """
         text = sentence.text
-        if len(text) < 160:
+        if len(text) < SHORTEST_TRIMMED[sentence.language]:
             return 0, len(text)
         clauses = _clauses(text)
         total = sum(weights.values()) or 1.0
