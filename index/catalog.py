@@ -13,7 +13,6 @@ from index.acronyms import find_acronyms
 from index.documents import Document, Sentence
 from index.lexical import LexicalIndex, idf_weights
 from index.store import ChromaIndex
-from index.tokenize import tokenize
 
 
 class Catalog:
