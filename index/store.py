@@ -112,9 +112,6 @@ class ChromaIndex:
             for record_id, text, _ in self._pages(self.documents, ["documents", "metadatas"])
         }
 
-    def commit_document(self, document: Document) -> None:
-        self.commit_documents([document])
-
     def commit_documents(self, documents: Sequence[Document]) -> None:
         """One write for many records: each Chroma write has a fixed cost (~40 ms here) that per-document commits pay."""
         if not documents:
