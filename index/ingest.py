@@ -8,8 +8,10 @@ at any point is finished by simply running it again.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -38,6 +40,15 @@ class IngestReport:
             f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged; "
             f"{self.sentences_written} sentences in {self.seconds:.1f} s"
         )
+
+
+@dataclass
+class _Batch:
+    """Sentences being embedded, with the documents that are complete once they are written."""
+
+    vectors: Future
+    pending: list[tuple[Sentence, Document, str]]
+    documents: list[tuple[Document, list[Sentence], bool]]
 
 
 def window_text(sentences: list[Sentence], i: int) -> str:
@@ -71,6 +82,14 @@ class Ingestor:
         # Documents whose sentences are (partly) in `pending`, in order, with their sentence lists.
         open_documents: list[tuple[Document, list[Sentence], bool]] = []
         progress = tqdm(total=total, unit="doc", desc="Indexing", disable=not self.show_progress, dynamic_ncols=True)
+        # The model embeds batch k+1 in a worker thread (torch releases the GIL) while this thread
+        # splits documents and writes and commits batch k: the model never waits for Chroma or pysbd.
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citeqa-embed")
+        in_flight: _Batch | None = None
+        # This thread's pure-Python work (pysbd) holds the GIL for the default 5 ms slices, which
+        # halves the model's speed; 1 ms slices keep it within ~10% of a bare encode (bench/README.md).
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, 0.001))
         try:
             for document in documents:
                 if known.get(document.id) == document.content_hash:
@@ -81,18 +100,30 @@ class Ingestor:
                 pending.extend((s, document, window_text(sentences, i)) for i, s in enumerate(sentences))
                 open_documents.append((document, sentences, document.id in known))
                 if len(pending) >= self.write_batch_size:
-                    report.sentences_written += self._flush(pending)
-                    pending = []
-                    self._commit(open_documents, report, progress)
-                    open_documents = []
-                    self._show_sentences(progress, report, started)
-            report.sentences_written += self._flush(pending)
-            self._commit(open_documents, report, progress)
-            self._show_sentences(progress, report, started)
+                    submitted = _Batch(worker.submit(self._embed, pending), pending, open_documents)
+                    self._store(in_flight, report, progress, started)
+                    in_flight, pending, open_documents = submitted, [], []
+            submitted = _Batch(worker.submit(self._embed, pending), pending, open_documents) if open_documents else None
+            self._store(in_flight, report, progress, started)
+            self._store(submitted, report, progress, started)
         finally:
+            worker.shutdown(wait=True, cancel_futures=True)
+            sys.setswitchinterval(switch_interval)
             progress.close()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _store(self, batch: _Batch | None, report: IngestReport, progress: tqdm, started: float) -> None:
+        """Write an embedded batch's sentences, then commit its documents."""
+        if batch is None:
+            return
+        embeddings = batch.vectors.result()
+        nodes = [sentence_node(s, d, w, e) for (s, d, w), e in zip(batch.pending, embeddings, strict=True)]
+        for start in range(0, len(nodes), self.write_batch_size):
+            self.index.write_nodes(nodes[start : start + self.write_batch_size])
+        report.sentences_written += len(nodes)
+        self._commit(batch.documents, report, progress)
+        self._show_sentences(progress, report, started)
 
     @staticmethod
     def _show_sentences(progress: tqdm, report: IngestReport, started: float) -> None:
@@ -101,26 +132,25 @@ class Ingestor:
         rate = report.sentences_written / elapsed if elapsed else 0.0
         progress.set_postfix_str(f"{report.sentences_written} sentences, {rate:.0f} sentences/s", refresh=False)
 
-    def _flush(self, pending: list[tuple[Sentence, Document, str]]) -> int:
+    def _embed(self, pending: list[tuple[Sentence, Document, str]]) -> list[list[float]]:
         if not pending:
-            return 0
+            return []
         # Embed in length order: each model batch then pads to similar lengths (as a bare encode does).
         order = sorted(range(len(pending)), key=lambda i: len(pending[i][0].text))
         vectors = self.embed_model.get_text_embedding_batch([pending[i][0].text for i in order])
         embeddings: list[list[float]] = [[] for _ in pending]
         for i, vector in zip(order, vectors, strict=True):
             embeddings[i] = vector
-        nodes = [sentence_node(s, d, w, e) for (s, d, w), e in zip(pending, embeddings, strict=True)]
-        for start in range(0, len(nodes), self.write_batch_size):
-            self.index.write_nodes(nodes[start : start + self.write_batch_size])
-        return len(nodes)
+        return embeddings
 
     def _commit(self, documents: list[tuple[Document, list[Sentence], bool]], report: IngestReport, progress: tqdm) -> None:
         for document, sentences, existed in documents:
             if existed:
                 fresh = {s.id for s in sentences}
                 self.index.delete_sentences([i for i in self.index.sentence_ids(document.id) if i not in fresh])
-            self.index.commit_document(document)
+        # All their sentences are written (and stale ones deleted): commit the batch's documents in one write.
+        self.index.commit_documents([document for document, _, _ in documents])
+        for document, sentences, existed in documents:
             (report.replaced if existed else report.added).append(document.id)
             report.committed.append((document, sentences))
             progress.update(1)

@@ -28,9 +28,14 @@ class LexicalIndex:
         tokens = [t for t in tokenize(query) if t in self._vocabulary]
         if not tokens:
             return []
-        k = min(top_k, self._size)
-        positions, scores = self._bm25.retrieve([tokens], k=k, show_progress=False)
-        return [(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+        scores = self._bm25.get_scores(tokens)
+        # Select among the positive scores only: most sentences score 0, and np.argpartition
+        # (bm25s's own top-k) degrades badly on such ties (~20 ms at 100,000 sentences, vs <1 ms).
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) > top_k:
+            positive = positive[np.argpartition(scores[positive], -top_k)[-top_k:]]
+        best = positive[np.lexsort((positive, -scores[positive]))]  # by score, ties by position
+        return [(int(p), float(scores[p])) for p in best]
 
     def __len__(self) -> int:
         return self._size

@@ -1,0 +1,118 @@
+"""Query latency of `Assistant.ask` at 10,000 and 100,000 sentences, against the bare cost.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/query_latency.py [--sizes 10000 100000] [--questions 100] [--threads N]
+
+After a warm-up pass of every question through every path, for every PubMedQA question in turn
+(interleaved and rotated, so load drift and cache effects hit all paths alike):
+  ask        Assistant.ask (default extractive answerer, hybrid retrieval)
+  bare       embed the query + one Chroma query (top dense_top_k) — the floor
+  li-retr    llama-index VectorStoreIndex(ChromaVectorStore).as_retriever().retrieve, same embedder and store
+  li-query   llama-index as_query_engine(llm=MockLLM).query — the standard query path
+Prints p50/p95 and ask/bare ratios. Targets: ask p50 < 100 ms at 100,000 sentences, ask/bare ratio < 2.
+The indexes are built once with reused vectors (see common.ensure_index) and kept in --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from common import DEFAULT_WORK, ensure_index, machine, peak_rss_mb, current_rss_mb, questions, set_threads, summary_ms, verdict
+
+
+def measure(data_dir: Path, asked: list[str], warmup: int, profile: str | None) -> dict[str, dict[str, float]]:
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.llms import MockLLM
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    opened = time.perf_counter()
+    assistant = Assistant(data_dir=data_dir, settings=Settings(show_progress=False), include_bundled=False)
+    print(f"  opened {len(assistant.catalog)} sentences in {time.perf_counter() - opened:.1f} s; RSS {current_rss_mb():.0f} MB")
+    embed_model, collection, k = assistant.embed_model, assistant.index.sentences, assistant.settings.dense_top_k
+    li_index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection), embed_model=embed_model)
+    li_retriever = li_index.as_retriever(similarity_top_k=k)
+    li_engine = li_index.as_query_engine(similarity_top_k=k, llm=MockLLM(max_tokens=16))
+
+    def bare(question: str) -> None:
+        vector = embed_model.get_query_embedding(question)
+        collection.query(query_embeddings=[vector], n_results=k)
+
+    paths = {
+        "ask": assistant.ask,
+        "bare": bare,
+        "li-retr": li_retriever.retrieve,
+        "li-query": li_engine.query,
+    }
+    # Warm-up: every question once through every path, so that no path pays for pages of the
+    # Chroma index that another path then finds cached (a serving process is in steady state).
+    for question in asked:
+        for run in paths.values():
+            run(question)
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    abstained = 0
+    names = list(paths)
+    for number, question in enumerate(asked[warmup:]):
+        for name in names[number % len(names) :] + names[: number % len(names)]:  # rotate who goes first
+            run = paths[name]
+            started = time.perf_counter()
+            result = run(question)
+            times[name].append(time.perf_counter() - started)
+            if name == "ask":
+                abstained += result.abstained
+    if profile:
+        import cProfile
+
+        cProfile.runctx("for q in qs: ask(q)", {}, {"qs": asked[warmup : warmup + 20], "ask": assistant.ask}, profile)
+        print(f"  cProfile of 20 asks written to {profile}")
+    print(f"  answered {len(times['ask']) - abstained}, abstained {abstained}; RSS {current_rss_mb():.0f} MB")
+    import torch
+
+    started = time.perf_counter()
+    assistant.catalog.replace()  # what every add_documents/remove_documents pays after its Chroma writes
+    print(f"  catalog rebuild (BM25 + IDF over all sentences): {time.perf_counter() - started:.2f} s; torch threads {torch.get_num_threads()}")
+    return {name: summary_ms(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's own)")
+    parser.add_argument("--profile", action="store_true", help="also write a cProfile of 20 asks per size to --work")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    args = parser.parse_args()
+    set_threads(args.threads)
+    print(f"machine: {machine()}")
+    asked = questions(args.questions + args.warmup)
+    results = {}
+    for size in args.sizes:
+        data_dir = ensure_index(size, args.work)
+        print(f"{size} sentences ({data_dir}):")
+        results[size] = measure(data_dir, asked, args.warmup, str(args.work / f"ask-{size}.prof") if args.profile else None)
+
+    print()
+    print(f"{'sentences':>9} {'path':<9} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'p50/bare':>9} {'p95/bare':>9}")
+    for size, by_path in results.items():
+        base = by_path["bare"]
+        for name, s in by_path.items():
+            print(
+                f"{size:>9} {name:<9} {s['p50']:8.1f} {s['p95']:8.1f} {s['mean']:8.1f} "
+                f"{s['p50'] / base['p50']:9.2f} {s['p95'] / base['p95']:9.2f}"
+            )
+    largest = max(results)
+    ask, base = results[largest]["ask"], results[largest]["bare"]
+    print()
+    print(f"ask p50 at {largest}: {ask['p50']:.1f} ms -> {verdict(ask['p50'], 100, False)}")
+    for size in results:
+        ratio = results[size]["ask"]["p50"] / results[size]["bare"]["p50"]
+        print(f"ask/bare p50 ratio at {size}: {ratio:.2f} -> {verdict(ratio, 2.0, False)}")
+    print(f"peak RSS of this process: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
