@@ -189,7 +189,7 @@ def unique_vectors(work: Path = DEFAULT_WORK) -> dict[str, list[float]]:
 def ensure_index(size: int, work: Path = DEFAULT_WORK) -> Path:
     """A data directory holding a MiniLM-labelled index of `size` PubMedQA sentences.
 
-    Written through the product's own store (`ChromaIndex.write_nodes`, `commit_document`,
+    Written through the product's own store (`ChromaIndex.write_nodes`, `commit_documents`,
     same nodes as `Ingestor`), with reused vectors; built once and kept in `work`.
     """
     from index.embedding import model_label
