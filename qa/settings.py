@@ -27,13 +27,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(64, ge=1, description="Sentences per embedding call during ingest.")
     write_batch_size: int = Field(512, ge=1, description="Sentences per Chroma write during ingest.")
-    dense_top_k: int = Field(20, ge=1, description="Candidates taken from the vector search.")
-    lexical_top_k: int = Field(20, ge=1, description="Candidates taken from BM25.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant; 60 is the usual choice.")
+    dense_top_k: int = Field(30, ge=1, description="Candidates taken from the vector search (their neighbours join them).")
+    lexical_top_k: int = Field(30, ge=1, description="Candidates taken from BM25 (their neighbours join them).")
     max_citations: int = Field(3, ge=1, description="Most source sentences one answer quotes.")
     max_related: int = Field(3, ge=0, description="Closest sentences listed with an abstention.")
-    min_relevance: float = Field(
-        0.5, ge=0.0, le=1.0, description="Calibrated relevance below which the assistant abstains (see eval/calibration)."
-    )
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are rejected.")
     show_progress: bool = Field(True, description="Progress bars for long ingests.")
