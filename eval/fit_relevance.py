@@ -67,13 +67,21 @@ def _split(key: str) -> str:
     return "fit" if int(hashlib.sha256(f"split:{key}".encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
-def corpora() -> list[Corpus]:
+def _kept(doc_id: str, share: float) -> bool:
+    return int(hashlib.sha256(f"sample:{doc_id}".encode()).hexdigest(), 16) % 1000 < share * 1000
+
+
+def corpora(share: float = 1.0) -> list[Corpus]:
+    """The three corpora; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a
+    stable hash), with their questions, to fit on a busy machine in minutes."""
     found = []
     for name in ("xquad", "cmrc"):
         squad = build_squad_set(name)  # type: ignore[arg-type]
-        questions = [(q.id, q.question, q.split, q.answerable, q.answers, frozenset()) for q in squad.questions]
-        found.append(Corpus(name, squad.documents, questions))
-    records = load_pubmedqa(PUBMEDQA_PATH)
+        portion = 1.0 if name == "xquad" else share
+        documents = [d for d in squad.documents if _kept(d.id, portion)]
+        questions = [(q.id, q.question, q.split, q.answerable, q.answers, frozenset()) for q in squad.questions if all(_kept(d, portion) for d in q.doc_ids)]
+        found.append(Corpus(name, documents, questions))
+    records = [r for r in load_pubmedqa(PUBMEDQA_PATH) if _kept(r.pmid, share)]
     documents = [r.document() for r in records]
     questions = []
     for record in records:
@@ -176,20 +184,59 @@ def validate(model: dict, examples: list[Example], split: str) -> dict:
     return table
 
 
+ABLATIONS: dict[str, tuple[str, ...]] = {
+    "all features": (),
+    "no neighbour context (cos_context, cover_context)": ("cos_context", "cover_context"),
+    "no document context (cos_document, cover_document)": ("cos_document", "cover_document"),
+    "no lexical (cover*, bm25, lexical_rank)": ("cover", "cover_context", "cover_document", "bm25", "lexical_rank"),
+    "no dense (cos*, dense_rank)": ("cos", "cos_context", "cos_document", "dense_rank"),
+}
+
+
+def _without(examples: list[Example], dropped: tuple[str, ...], neighbours: bool = True) -> list[Example]:
+    """The examples with some features zeroed (so the refit cannot use them), or without the
+    candidates that only the neighbour expansion brought (found by neither search)."""
+    keep = [SENTENCE_FEATURES.index(f) for f in dropped]
+    out = []
+    for e in examples:
+        pool, labels, doc_hits = e.pool.copy(), e.labels, e.doc_hits
+        pool[:, keep] = 0.0
+        if not neighbours:
+            found = (pool[:, SENTENCE_FEATURES.index("dense_rank")] > 0) | (pool[:, SENTENCE_FEATURES.index("lexical_rank")] > 0)
+            if not found.any():
+                continue
+            pool, labels, doc_hits = pool[found], labels[found], doc_hits[found]
+        out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.unseen, e.best_cos))
+    return out
+
+
+def ablate(examples: list[Example]) -> dict[str, dict]:
+    """Test-split figures with each group of features removed and refitted: what each earns."""
+    variants = {name: _without(examples, dropped) for name, dropped in ABLATIONS.items()}
+    variants["no neighbours in the candidate pool"] = _without(examples, (), neighbours=False)
+    table = {}
+    for name, variant in variants.items():
+        model = {"languages": {lang: fit_language([e for e in variant if e.language == lang])[0] for lang in ("en", "zh")}}
+        table[name] = validate(model, variant, "test")
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "citeqa" / "fit")
     parser.add_argument("--embedding", default=os.environ.get("CITEQA_EMBEDDING", "e5"))
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--share", type=float, default=1.0, help="Share of CMRC and PubMedQA documents to use (stable sample).")
     parser.add_argument("--limit", type=int, default=None, help="Questions per corpus (a quick trial run).")
     parser.add_argument("--reuse", action="store_true", help="Refit on the features saved by the last run.")
+    parser.add_argument("--ablate", action="store_true", help="Also refit without each feature group and report the test figures.")
     args = parser.parse_args(argv)
     saved = args.work / f"features-{args.embedding}.pkl"
     if args.reuse:
         examples: list[Example] = pickle.loads(saved.read_bytes())
     else:
         examples = []
-        for corpus in corpora():
+        for corpus in corpora(args.share):
             corpus.questions = corpus.questions[: args.limit]
             examples.extend(collect(corpus, args.work, args.embedding))
         saved.write_bytes(pickle.dumps(examples))
@@ -199,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         model["languages"][language] = entry
         model["fitted_on"][language] = counts
     model["validation"] = {"test": validate(model, examples, "test"), "fit": validate(model, examples, "fit")}
+    if args.ablate:
+        model["ablation"] = ablate(examples)
     payload = json.dumps(model["languages"], sort_keys=True).encode()
     model["version"] = hashlib.sha256(payload).hexdigest()[:12]
     model["embedding"] = args.embedding

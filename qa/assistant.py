@@ -16,7 +16,7 @@ from llama_index.core.llms import MockLLM  # noqa: E402
 from index.catalog import Catalog  # noqa: E402
 from index.corpus import bundled_document  # noqa: E402
 from index.documents import Document  # noqa: E402
-from index.embedding import embedder_languages, load_embed_model, model_label  # noqa: E402
+from index.embedding import load_embed_model, model_label  # noqa: E402
 from index.ingest import IngestReport, Ingestor  # noqa: E402
 from index.loaders import DocumentError, load_path  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
@@ -60,7 +60,6 @@ class Assistant:
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.prompts = prompts()
         self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size)
-        self.embed_model_languages = embedder_languages(self.settings.embedding) if embed_model is None else None
         # llama-index defaults to OpenAI for both; this product never calls a hosted model.
         LlamaSettings.embed_model = self.embed_model
         LlamaSettings.llm = MockLLM()

