@@ -271,3 +271,8 @@ def test_bare_embedder_ranks_by_cosine_and_caches_vectors(tmp_path):
     assert response.citations[0].text == response.ranked_units[0].text and cache.exists()
     again = BareEmbedderSystem("hash", "hash-256", load_embed_model("hash"), documents, cache)
     assert (again.matrix == system.matrix).all()
+
+
+def test_empty_split_is_a_clear_error():
+    with pytest.raises(ValueError, match="no fit-split questions"):
+        load_set("xquad", subset="ci", split="fit")
