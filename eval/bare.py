@@ -5,14 +5,16 @@ answer and its only citation, so these rows never abstain. They show what the
 embedding model alone achieves on the same sentences citeqa indexes, which is the
 floor the product's extra logic must beat.
 
-Sentence vectors are cached on disk per model and corpus (see `eval.cache`), so a
-re-run embeds only the questions.
+Sentence vectors come from citeqa's own index when it stores exactly these vectors
+(same model, plain sentence text: checked by re-embedding a few), else they are
+embedded once; either way they are cached on disk per model and corpus (see
+`eval.cache`), so a re-run embeds only the questions.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,35 +28,66 @@ from index.splitting import split_document
 
 # Texts per embedding call while filling the cache: large enough to batch well, small enough to show progress.
 _CHUNK = 256
+# Stored vectors are reused only when re-embedding these many sentences reproduces them.
+_SPOT_CHECKS = 3
+_SAME_VECTOR = 0.999
+
+StoredVectors = Callable[[Sequence[str]], dict[str, list[float]]]
 
 
 class BareEmbedderSystem:
     """Top-k sentences by cosine similarity to the question under one embedding model."""
 
-    def __init__(self, label: str, model_name: str, embed_model: BaseEmbedding, documents: Sequence[Document], cache: Path) -> None:
+    def __init__(
+        self,
+        label: str,
+        model_name: str,
+        embed_model: BaseEmbedding,
+        documents: Sequence[Document],
+        cache: Path,
+        stored: StoredVectors | None = None,
+    ) -> None:
         self.name = f"bare {label}"
         self.model_name = model_name
         self.embed_model = embed_model
         self.sentences: list[Sentence] = [s for document in documents for s in split_document(document)]
-        self.matrix = self._vectors(cache)
+        self.matrix = self._vectors(cache, stored)
 
-    def _vectors(self, cache: Path) -> np.ndarray:
-        """The unit-normalised sentence vectors, read from `cache` or embedded once and written there."""
+    def _vectors(self, cache: Path, stored: StoredVectors | None) -> np.ndarray:
+        """The unit-normalised sentence vectors: from `cache`, else from `stored` when they are these
+        very vectors, else embedded; written to `cache` for the next run.
+        """
         if cache.exists():
             matrix = np.load(cache)
             if matrix.shape[0] == len(self.sentences):
                 return matrix
-        texts = [s.text for s in self.sentences]
-        vectors: list[list[float]] = []
-        for start in tqdm(range(0, len(texts), _CHUNK), desc=f"{self.name}: embedding {len(texts)} sentences", unit="batch"):
-            vectors.extend(self.embed_model.get_text_embedding_batch(texts[start : start + _CHUNK]))
-        matrix = np.asarray(vectors, dtype=np.float32)
-        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        matrix = self._reuse(stored) if stored is not None else None
+        if matrix is None:
+            texts = [s.text for s in self.sentences]
+            vectors: list[list[float]] = []
+            for start in tqdm(range(0, len(texts), _CHUNK), desc=f"{self.name}: embedding {len(texts)} sentences", unit="batch"):
+                vectors.extend(self.embed_model.get_text_embedding_batch(texts[start : start + _CHUNK]))
+            matrix = _unit(np.asarray(vectors, dtype=np.float32))
         cache.parent.mkdir(parents=True, exist_ok=True)
         # Written under a temporary name and renamed, so an interrupted run never leaves a short file behind.
         partial = cache.with_name(cache.name + ".partial.npy")
         np.save(partial, matrix)
         partial.replace(cache)
+        return matrix
+
+    def _reuse(self, stored: StoredVectors) -> np.ndarray | None:
+        """citeqa's stored vectors for these sentences, if it has them all and they are plain sentence
+        embeddings of this model (a context-enriched or other-model index is not this peer)."""
+        found = stored([s.id for s in self.sentences])
+        if len(found) != len(self.sentences):
+            return None
+        matrix = _unit(np.asarray([found[s.id] for s in self.sentences], dtype=np.float32))
+        step = max(1, len(self.sentences) // _SPOT_CHECKS)
+        picks = list(range(0, len(self.sentences), step))[:_SPOT_CHECKS]
+        fresh = _unit(np.asarray(self.embed_model.get_text_embedding_batch([self.sentences[i].text for i in picks]), dtype=np.float32))
+        if float(np.min(np.sum(fresh * matrix[picks], axis=1))) < _SAME_VECTOR:
+            return None
+        print(f"{self.name}: reusing citeqa's stored vectors for {len(self.sentences)} sentences")
         return matrix
 
     def describe(self) -> dict[str, str | int]:
@@ -83,3 +116,7 @@ class BareEmbedderSystem:
             ranked_units=[RankedUnit(doc_id=s.doc_id, text=s.text) for s in ranked],
             latency_ms=latency_ms,
         )
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)

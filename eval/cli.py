@@ -96,7 +96,8 @@ def _systems(evalset: EvalSet, label: str, with_baseline: bool, with_peers: bool
         for name in PEER_EMBEDDERS:
             cache = corpus_dir(label, evalset.documents, model_label(name)) / "bare-sentences.npy"
             embed_model = load_embed_model(name, settings.embed_batch_size)
-            systems.append(BareEmbedderSystem(name, model_label(name), embed_model, evalset.documents, cache))
+            stored = assistant.index.vectors if name == settings.embedding else None
+            systems.append(BareEmbedderSystem(name, model_label(name), embed_model, evalset.documents, cache, stored))
     return assistant, systems
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval import metrics
@@ -276,3 +277,25 @@ def test_bare_embedder_ranks_by_cosine_and_caches_vectors(tmp_path):
 def test_empty_split_is_a_clear_error():
     with pytest.raises(ValueError, match="no fit-split questions"):
         load_set("xquad", subset="ci", split="fit")
+
+
+def test_bare_embedder_reuses_stored_vectors_only_when_they_match(tmp_path):
+    from eval.bare import BareEmbedderSystem
+    from index.documents import Document
+    from index.embedding import load_embed_model
+    from index.splitting import split_document
+
+    model = load_embed_model("hash")
+    documents = [Document(id="d", text="The castle was built in 1510. The river is called Blue. It flows north.")]
+    sentences = split_document(documents[0])
+    same = {s.id: model.get_text_embedding(s.text) for s in sentences}
+    other = {s.id: model.get_text_embedding("context: " + s.text) for s in sentences}
+    asked: list[int] = []
+
+    def stored(vectors):
+        return lambda ids: asked.append(len(ids)) or {i: vectors[i] for i in ids}
+
+    reused = BareEmbedderSystem("hash", "hash-256", model, documents, tmp_path / "a.npy", stored(same))
+    assert asked == [3] and np.allclose(reused.matrix[0], np.asarray(same[sentences[0].id]))
+    fresh = BareEmbedderSystem("hash", "hash-256", model, documents, tmp_path / "b.npy", stored(other))
+    assert np.allclose(fresh.matrix, reused.matrix)  # re-embedded: the stored vectors were not plain sentences
