@@ -56,9 +56,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Ask only the first N questions (the corpus stays whole).")
     parser.add_argument("--no-baseline", action="store_true",
                         help="Skip the llama-index baseline row.")
-    parser.add_argument("--no-peers", action="store_true",
-                        help="Skip the bare-embedder rows (all-MiniLM-L6-v2 and multilingual-e5-small ranking "
-                        "sentences by cosine alone).")
+    parser.add_argument("--peers", nargs="+", choices=PEER_EMBEDDERS, default=list(PEER_EMBEDDERS),
+                        help="Bare-embedder rows: each model ranks all sentences by cosine alone (default: minilm e5; "
+                        "minilm reuses citeqa's stored vectors when citeqa uses it).")
+    parser.add_argument("--no-peers", action="store_true", help="Skip the bare-embedder rows.")
     parser.epilog = (
         "Indexes and sentence vectors are kept under $CITEQA_EVAL_CACHE (default ~/.cache/citeqa/eval), keyed by "
         "set, subset, documents, embedding model and the index code, so a re-run embeds only the questions."
@@ -71,6 +72,8 @@ def _command(args: argparse.Namespace) -> str:
         parts += ["--subset", args.subset, "--split", args.split]
     parts += ["--out", str(args.out)]
     parts += ["--gate"] * args.gate + ["--no-baseline"] * args.no_baseline + ["--no-peers"] * args.no_peers
+    if not args.no_peers and list(args.peers) != list(PEER_EMBEDDERS):
+        parts += ["--peers", *args.peers]
     parts += ["--limit", str(args.limit)] if args.limit else []
     return shlex.join(parts)
 
@@ -80,7 +83,7 @@ def set_label(args: argparse.Namespace) -> str:
     return args.set_name if args.subset == "full" else f"{args.set_name}-{args.subset}"
 
 
-def _systems(evalset: EvalSet, label: str, with_baseline: bool, with_peers: bool) -> tuple[Assistant, list[System]]:
+def _systems(evalset: EvalSet, label: str, with_baseline: bool, peers: list[str]) -> tuple[Assistant, list[System]]:
     settings = Settings()
     # Indexed once per corpus, model and index code (eval/cache.py): the ingest skips what is already there,
     # and a change to any of them gets a new directory, so figures never depend on a stale index.
@@ -92,12 +95,11 @@ def _systems(evalset: EvalSet, label: str, with_baseline: bool, with_peers: bool
     systems: list[System] = [CiteqaSystem(assistant)]
     if with_baseline:
         systems.append(LlamaIndexBaseline(evalset.documents, assistant.embed_model, work_dir / "baseline"))
-    if with_peers:
-        for name in PEER_EMBEDDERS:
-            cache = corpus_dir(label, evalset.documents, model_label(name)) / "bare-sentences.npy"
-            embed_model = load_embed_model(name, settings.embed_batch_size)
-            stored = assistant.index.vectors if name == settings.embedding else None
-            systems.append(BareEmbedderSystem(name, model_label(name), embed_model, evalset.documents, cache, stored))
+    for name in peers:
+        cache = corpus_dir(label, evalset.documents, model_label(name)) / "bare-sentences.npy"
+        embed_model = load_embed_model(name, settings.embed_batch_size)
+        stored = assistant.index.vectors if name == settings.embedding else None
+        systems.append(BareEmbedderSystem(name, model_label(name), embed_model, evalset.documents, cache, stored))
     return assistant, systems
 
 
@@ -113,7 +115,7 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     judge = OfflineJudge()
     validation = validate_judge(judge)
-    assistant, systems = _systems(evalset, label, with_baseline=not args.no_baseline, with_peers=not args.no_peers)
+    assistant, systems = _systems(evalset, label, with_baseline=not args.no_baseline, peers=[] if args.no_peers else list(args.peers))
     sections = []
     for system in systems:
         run = run_system(system, evalset, judge)
