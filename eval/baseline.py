@@ -1,12 +1,14 @@
 """The peer row: llama-index's standard RAG pipeline with CitationQueryEngine-style citations.
 
 Default `SentenceSplitter` chunks, the assistant's own embedding model, a Chroma
-vector store in a temporary directory, and `CitationQueryEngine` with its
+vector store in the run's cache directory (built once, reused while the corpus,
+model and code are unchanged; see `eval.cache`), and `CitationQueryEngine` with its
 defaults (top-2 chunks, re-split into 512-token "Source n" citation chunks).
 No LLM is available offline, so the answer is what the engine hands its LLM:
 each Source chunk, quoted and followed by its [n] marker. Scoring citations at
 the sentence level then asks the fair question: how much of what this pipeline
-cites is gold evidence? Every sentence of a cited chunk counts as cited.
+cites is gold evidence? Every sentence of a cited chunk counts as cited. On the
+SQuAD-format sets the unit is the chunk: a hit is a top chunk that contains an answer.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from eval.dataset import EvalQuestion
-from eval.systems import CitedSource, Passage, SystemResponse
+from eval.systems import CitedSource, Passage, RankedUnit, SystemResponse
 from index.documents import Document, Sentence
 from index.splitting import split_document
 
 COLLECTION = "baseline"
+# Written once the whole corpus is in the store: without it, a store is a crashed build to redo.
+COMPLETE_MARKER = "complete"
 
 
 class LlamaIndexBaseline:
@@ -44,14 +48,22 @@ class LlamaIndexBaseline:
         _use_unlinked_nltk_data(work_dir)
         self.splitter = SentenceSplitter()
         client = chromadb.PersistentClient(path=str(work_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+        marker = work_dir / COMPLETE_MARKER
+        if not marker.exists() and COLLECTION in [c.name for c in client.list_collections()]:
+            client.delete_collection(COLLECTION)
         # Embeddings always come from `embed_model`: a collection's own default would download a model.
         store = ChromaVectorStore(chroma_collection=client.get_or_create_collection(COLLECTION))
-        self.index = VectorStoreIndex.from_documents(
-            [_llama_document(document) for document in documents],
-            storage_context=StorageContext.from_defaults(vector_store=store),
-            embed_model=embed_model,
-            transformations=[self.splitter],
-        )
+        if marker.exists():
+            self.index = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
+        else:
+            self.index = VectorStoreIndex.from_documents(
+                [_llama_document(document) for document in documents],
+                storage_context=StorageContext.from_defaults(vector_store=store),
+                embed_model=embed_model,
+                transformations=[self.splitter],
+                show_progress=len(documents) > 1,
+            )
+            marker.touch()
         # MockLLM stands in for the LLM the engine would call; the answer is built from its sources instead.
         self.engine = CitationQueryEngine.from_args(self.index, llm=MockLLM())
         self.documents = {document.id: document for document in documents}
@@ -61,7 +73,7 @@ class LlamaIndexBaseline:
         """The pipeline's settings, for the report."""
         return {
             "chunking": f"SentenceSplitter(chunk_size={self.splitter.chunk_size}, chunk_overlap={self.splitter.chunk_overlap})",
-            "vector_store": "ChromaVectorStore (temporary directory)",
+            "vector_store": "ChromaVectorStore (persistent, in the evaluation cache)",
             "retriever_top_k": self.engine.retriever.similarity_top_k,
             "citation_chunks": f"SentenceSplitter(chunk_size={self.engine.text_splitter.chunk_size}, "
             f"chunk_overlap={self.engine.text_splitter.chunk_overlap})",
@@ -89,6 +101,9 @@ class LlamaIndexBaseline:
             searched_as=query,
             ranked_sentences=ranked_sentences,
             ranked_documents=list(dict.fromkeys(_doc_id(node) for node in ranked)),
+            ranked_units=[
+                RankedUnit(doc_id=_doc_id(node), text=node.node.get_content(metadata_mode=MetadataMode.NONE)) for node in ranked
+            ],
             latency_ms=latency_ms,
         )
 

@@ -9,20 +9,24 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 
+from eval.bare import BareEmbedderSystem
 from eval.baseline import LlamaIndexBaseline
+from eval.cache import corpus_dir
 from eval.gate import GATE_PATH, SetThresholds, check, load_gate
 from eval.judge.offline import OfflineJudge
 from eval.judge.validation import validate_judge
-from eval.report import Environment, EvalReport, GateResult, JudgeFigures, SystemSection, summary_table, write_report
-from eval.runner import SET_NAMES, EvalSet, by_category, load_set, run_system, summarize
+from eval.report import ANSWER_SPAN_DEFINITIONS, Environment, EvalReport, GateResult, JudgeFigures, SystemSection, summary_table, write_report
+from eval.runner import SET_NAMES, EvalSet, answer_ceiling, by_category, load_set, run_system, summarize
+from eval.squad import SPLITS, SQUAD_SET_NAMES, SUBSETS
 from eval.systems import CiteqaSystem, System
-from index.embedding import model_label
+from index.embedding import load_embed_model, model_label
 from qa import Assistant, Settings
 
 DEFAULT_OUT = Path("eval/reports/latest")
+# The bare-embedder peer rows: the English model citeqa ships by default, and the multilingual one.
+PEER_EMBEDDERS = ("minilm", "e5")
 
 
 def _positive(text: str) -> int:
@@ -34,7 +38,16 @@ def _positive(text: str) -> int:
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="set_name", choices=SET_NAMES, default="jdm",
-                        help="jdm: the bundled-corpus gold set (default); pubmedqa: 500 PubMedQA abstracts.")
+                        help="jdm: the bundled-corpus gold set (default); pubmedqa: 500 PubMedQA abstracts; "
+                        "xquad: 24 Wikipedia articles in English and Chinese (XQuAD); cmrc: 848 Chinese Wikipedia "
+                        "passages (CMRC 2018). xquad and cmrc index each article without its last paragraph "
+                        "(cmrc: sentence) and leave some articles out, to ask answerable, on-topic unanswerable "
+                        "and off-topic questions (see eval/squad.py).")
+    parser.add_argument("--subset", choices=SUBSETS, default="full",
+                        help="xquad/cmrc: full (default), or ci, a few test-split articles that run in minutes.")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="test",
+                        help="xquad/cmrc: which questions to ask: test (default), fit (the half relevance "
+                        "models are fitted on), or all. The corpus is the same for every split.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"Directory for report.json, report.md and metrics.png (default: {DEFAULT_OUT}).")
     parser.add_argument("--gate", action="store_true",
@@ -43,48 +56,82 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Ask only the first N questions (the corpus stays whole).")
     parser.add_argument("--no-baseline", action="store_true",
                         help="Skip the llama-index baseline row.")
+    parser.add_argument("--peers", nargs="+", choices=PEER_EMBEDDERS, default=list(PEER_EMBEDDERS),
+                        help="Bare-embedder rows: each model ranks all sentences by cosine alone (default: minilm e5; "
+                        "minilm reuses citeqa's stored vectors when citeqa uses it).")
+    parser.add_argument("--no-peers", action="store_true", help="Skip the bare-embedder rows.")
+    parser.epilog = (
+        "Indexes and sentence vectors are kept under $CITEQA_EVAL_CACHE (default ~/.cache/citeqa/eval), keyed by "
+        "set, subset, documents, embedding model and the index code, so a re-run embeds only the questions."
+    )
 
 
 def _command(args: argparse.Namespace) -> str:
-    parts = ["qa", "eval", "--set", args.set_name, "--out", str(args.out)]
-    parts += ["--gate"] * args.gate + ["--no-baseline"] * args.no_baseline
+    parts = ["qa", "eval", "--set", args.set_name]
+    if args.set_name in SQUAD_SET_NAMES:
+        parts += ["--subset", args.subset, "--split", args.split]
+    parts += ["--out", str(args.out)]
+    parts += ["--gate"] * args.gate + ["--no-baseline"] * args.no_baseline + ["--no-peers"] * args.no_peers
+    if not args.no_peers and list(args.peers) != list(PEER_EMBEDDERS):
+        parts += ["--peers", *args.peers]
     parts += ["--limit", str(args.limit)] if args.limit else []
     return shlex.join(parts)
 
 
-def _systems(evalset: EvalSet, work_dir: Path, with_baseline: bool) -> tuple[Assistant, list[System]]:
-    # A fresh index per run: figures never depend on what an earlier run left behind.
-    assistant = Assistant(data_dir=work_dir / "citeqa", include_bundled=False, settings=Settings(data_dir=work_dir / "citeqa"))
+def set_label(args: argparse.Namespace) -> str:
+    """The set as the gate and the cache name it: `xquad-ci` for a subset, the set name otherwise."""
+    return args.set_name if args.subset == "full" else f"{args.set_name}-{args.subset}"
+
+
+def _systems(evalset: EvalSet, label: str, with_baseline: bool, peers: list[str]) -> tuple[Assistant, list[System]]:
+    settings = Settings()
+    # Indexed once per corpus, model and index code (eval/cache.py): the ingest skips what is already there,
+    # and a change to any of them gets a new directory, so figures never depend on a stale index.
+    work_dir = corpus_dir(label, evalset.documents, model_label(settings.embedding))
+    print(f"index: {work_dir}", file=sys.stderr)
+    settings = settings.model_copy(update={"data_dir": work_dir / "citeqa"})
+    assistant = Assistant(data_dir=settings.data_dir, include_bundled=False, settings=settings)
     assistant.ingest(evalset.documents, total=len(evalset.documents), show_progress=len(evalset.documents) > 1)
     systems: list[System] = [CiteqaSystem(assistant)]
     if with_baseline:
         systems.append(LlamaIndexBaseline(evalset.documents, assistant.embed_model, work_dir / "baseline"))
+    for name in peers:
+        cache = corpus_dir(label, evalset.documents, model_label(name)) / "bare-sentences.npy"
+        embed_model = load_embed_model(name, settings.embed_batch_size)
+        stored = assistant.index.vectors if name == settings.embedding else None
+        systems.append(BareEmbedderSystem(name, model_label(name), embed_model, evalset.documents, cache, stored))
     return assistant, systems
 
 
 def run_eval(args: argparse.Namespace) -> int:
     """Run `qa eval`; the exit status is 1 when `--gate` finds a figure below its threshold."""
     gate = load_gate()
-    thresholds = gate.sets.get(args.set_name, SetThresholds())
-    evalset = load_set(args.set_name, args.limit)
+    label = set_label(args)
+    thresholds = gate.sets.get(label, SetThresholds())
+    try:
+        evalset = load_set(args.set_name, args.limit, args.subset, args.split)
+    except ValueError as error:
+        print(f"qa eval: {error}", file=sys.stderr)
+        return 2
     judge = OfflineJudge()
     validation = validate_judge(judge)
-    with tempfile.TemporaryDirectory(prefix="citeqa-eval-") as work:
-        assistant, systems = _systems(evalset, Path(work), with_baseline=not args.no_baseline)
-        sections = []
-        for system in systems:
-            run = run_system(system, evalset, judge)
-            sections.append(
-                SystemSection(
-                    name=system.name,
-                    description=system.describe(),
-                    summary=summarize(run, evalset),
-                    categories=by_category(run),
-                    items=run.items,
-                )
+    assistant, systems = _systems(evalset, label, with_baseline=not args.no_baseline, peers=[] if args.no_peers else list(args.peers))
+    sections = []
+    for system in systems:
+        run = run_system(system, evalset, judge)
+        sections.append(
+            SystemSection(
+                name=system.name,
+                description=system.describe(),
+                summary=summarize(run, evalset),
+                categories=by_category(run),
+                items=run.items,
             )
+        )
     report = EvalReport(
-        set=evalset.name,
+        set=label,
+        variant=evalset.variant,
+        set_figures=answer_ceiling(evalset) if evalset.answer_spans else {},
         source=evalset.source,
         source_sha256=evalset.source_sha256,
         questions=len(evalset.questions),
@@ -107,6 +154,8 @@ def run_eval(args: argparse.Namespace) -> int:
         systems=sections,
         gate=GateResult(checked=args.gate, failures=[]),
     )
+    if evalset.answer_spans:
+        report = report.model_copy(update={"definitions": report.definitions | ANSWER_SPAN_DEFINITIONS})
     failures = check(report.figures(sections[0].name), thresholds) if args.gate else []
     report = report.model_copy(update={"gate": GateResult(checked=args.gate, failures=failures)})
     paths = write_report(report, args.out)

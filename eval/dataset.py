@@ -133,6 +133,12 @@ class EvalQuestion(BaseModel):
     acceptable_sentences: frozenset[str] = frozenset()
     gold_documents: list[frozenset[str]] = Field(default_factory=list)
     key_facts: list[list[str]] = Field(default_factory=list)
+    answers: list[str] = Field(
+        default_factory=list,
+        description="Accepted answer texts (SQuAD-format sets): a ranked or cited unit of a gold document "
+        "that contains one is a hit.",
+    )
+    split: Literal["fit", "test"] | None = Field(None, description="Which half of a SQuAD-format set it belongs to.")
 
     @classmethod
     def from_gold(cls, item: GoldItem, doc_id: str) -> EvalQuestion:

@@ -72,14 +72,35 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     return any(answer_in_text(answer, haystack, normalized=True) for answer in answers)
 
 
-def hit_at_k(ranked_texts: Sequence[str], answers: Sequence[str], k: int) -> float | None:
-    """Hit@k: 1 when one of the top k ranked units (sentences; chunks for a chunk-level system) of the
-    question's own article contains an accepted answer text (either language), else 0. Defined on
-    answerable questions only.
+def hit_at_k(
+    ranked: Sequence[tuple[str, str]], documents: frozenset[str], answers: Sequence[str], k: int
+) -> float | None:
+    """Hit@k: 1 when one of the top k ranked units (sentences; chunks for a chunk-level system) comes
+    from the question's own article (either language) and contains an accepted answer text (either
+    language), else 0. Defined on answerable questions of SQuAD-format sets.
+
+    `ranked` holds (document ID, text) pairs, best first.
     """
     if not answers:
         return None
-    return float(any(contains_answer(text, answers) for text in ranked_texts[:k]))
+    return float(any(doc_id in documents and contains_answer(text, answers) for doc_id, text in ranked[:k]))
+
+
+def cited_hit(
+    first_citation: tuple[str, str] | None, documents: frozenset[str], answers: Sequence[str]
+) -> float | None:
+    """Cited hit@1: 1 when the answer's first citation comes from the question's own article and
+    contains an accepted answer text, else 0; an abstention counts as a miss.
+    """
+    return hit_at_k([first_citation] if first_citation else [], documents, answers, 1)
+
+
+def answers_within_one_unit(units: Sequence[str], answers: Sequence[str]) -> bool:
+    """Hit@1 ceiling: whether some single sentence of the article (as citeqa splits it) contains an
+    accepted answer; a question where none does has its answer across a sentence boundary, and no
+    sentence-level system can reach a hit on it.
+    """
+    return any(contains_answer(text, answers) for text in units)
 
 
 def recall_at_k(ranked: Sequence[str], gold: GoldGroups, k: int) -> float | None:

@@ -53,6 +53,16 @@ DEFINITIONS: dict[str, str] = {
     "abstention precision / recall / F1": metrics.definition(metrics.abstention_scores),
     "latency p50 / p95": metrics.definition(metrics.latency_percentiles),
 }
+# Only the SQuAD-format sets (xquad, cmrc) report these.
+ANSWER_SPAN_DEFINITIONS: dict[str, str] = {
+    "answer containment": metrics.definition(metrics.answer_in_text),
+    "hit@k": metrics.definition(metrics.hit_at_k),
+    "cited hit@1": metrics.definition(metrics.cited_hit),
+    "answered rate / abstention rates": "Answered rate: share of answerable questions the system answered; "
+    "abstention_on_topic / abstention_off_topic: share of on-topic unanswerable / off-topic questions on which it "
+    "abstained. A suffix [en] or [zh] restricts a figure to questions asked in that language.",
+    "hit@1 ceiling": metrics.definition(metrics.answers_within_one_unit),
+}
 
 
 class JudgeFigures(BaseModel):
@@ -96,12 +106,16 @@ class GateResult(BaseModel):
 
 class EvalReport(BaseModel):
     set: str
+    variant: str = Field("", description="Which part of the set was asked (subset, split, sample).")
     source: str
     source_sha256: str
     questions: int
     documents: int
     environment: Environment
     judge: JudgeFigures
+    set_figures: dict[str, MetricValue] = Field(
+        default_factory=dict, description="Figures of the set itself, whatever the system (the hit@1 ceiling)."
+    )
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
     systems: list[SystemSection]
     gate: GateResult
@@ -177,12 +191,25 @@ def summary_table(report: EvalReport) -> str:
         return "  ".join(padded)
 
     title = f"citeqa evaluation · set {report.set} · {report.questions} questions over {report.documents} documents"
+    if report.variant:
+        title += f"\n{report.variant}"
     judge = report.judge
     judged = (
         f"support judge '{judge.name}' on {judge.validated_on}: accuracy {judge.accuracy:.3f}, "
         f"balanced accuracy {judge.balanced_accuracy:.3f}, ROC AUC {judge.roc_auc:.3f}"
     )
-    return "\n".join([title, line(header), line(["-" * w for w in widths]), *(line(row) for row in rows), judged])
+    return "\n".join(
+        [title, line(header), line(["-" * w for w in widths]), *(line(row) for row in rows), *_set_lines(report), judged]
+    )
+
+
+def _set_lines(report: EvalReport) -> list[str]:
+    """The set's own figures: shares to three decimals, counts as counts."""
+    return [
+        f"{name}: {value.value:.3f} of {value.n}" if name.startswith("hit@1_ceiling") else f"{name}: {value.value:.0f} of {value.n}"
+        for name, value in report.set_figures.items()
+        if value.value is not None
+    ]
 
 
 def render_markdown(report: EvalReport, plot_name: str) -> str:
@@ -194,6 +221,7 @@ def render_markdown(report: EvalReport, plot_name: str) -> str:
         f"{report.questions} questions over {report.documents} documents · {env.created} "
         f"· commit `{env.git_commit or 'unknown'}`",
         "",
+        *([report.variant, ""] if report.variant else []),
         f"Reproduce with `{env.command}`.",
         "",
         "## Results",
@@ -202,6 +230,9 @@ def render_markdown(report: EvalReport, plot_name: str) -> str:
         "|---|" + "---:|---:|" * len(systems),
     ]
     lines += [f"| {name} | " + " | ".join(_cells(report, name)) + " |" for name in _metric_names(report)]
+    if report.set_figures:
+        lines += ["", "Answerable questions whose answer lies inside one sentence of the split (the hit@1 ceiling):", ""]
+        lines += [f"- {line}" for line in _set_lines(report)]
     judge = report.judge
     lines += [
         "",

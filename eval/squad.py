@@ -60,8 +60,8 @@ SQUAD_SET_NAMES: tuple[SquadSetName, ...] = ("xquad", "cmrc")
 SUBSETS: tuple[Subset, ...] = ("full", "ci")
 SPLITS: tuple[Split, ...] = ("fit", "test")
 
-XQUAD_PATHS: dict[Language, Path] = {"en": DATA_DIR / "xquad.en.json", "zh": DATA_DIR / "xquad.zh.json"}
-CMRC_PATH = DATA_DIR / "cmrc2018_dev.json"
+XQUAD_FILES: dict[Language, str] = {"en": "xquad.en.json", "zh": "xquad.zh.json"}
+CMRC_FILE = "cmrc2018_dev.json"
 
 XQUAD_LEFT_OUT = 4
 CMRC_LEFT_OUT_SHARE = 1 / 6
@@ -239,13 +239,14 @@ def _classify(candidates: list[_Candidate], documents: list[Document]) -> tuple[
     return questions, excluded
 
 
-def _xquad(subset: Subset) -> SquadSet:
-    files = {language: load_squad_file(path) for language, path in XQUAD_PATHS.items()}
+def _xquad(subset: Subset, data_dir: Path) -> SquadSet:
+    paths = {language: data_dir / name for language, name in XQUAD_FILES.items()}
+    files = {language: load_squad_file(path) for language, path in paths.items()}
     en, zh = files["en"], files["zh"]
     if [a.title for a in en] != [a.title for a in zh] or any(
         len(a.paragraphs) != len(b.paragraphs) for a, b in zip(en, zh, strict=True)
     ):
-        raise DatasetError(f"{XQUAD_PATHS['en']} and {XQUAD_PATHS['zh']} do not hold the same articles and paragraphs.")
+        raise DatasetError(f"{paths['en']} and {paths['zh']} do not hold the same articles and paragraphs.")
     chosen = _choose([a.title for a in en], XQUAD_LEFT_OUT, subset, "xquad")
     documents: list[Document] = []
     candidates: list[_Candidate] = []
@@ -294,7 +295,7 @@ def _xquad(subset: Subset) -> SquadSet:
     return SquadSet(
         name="xquad",
         subset=subset,
-        sources={str(path): _sha256(path) for path in XQUAD_PATHS.values()},
+        sources={str(path): _sha256(path) for path in paths.values()},
         documents=documents,
         questions=questions,
         articles=articles,
@@ -316,13 +317,14 @@ def _answer_span(context: str, answer: _Answer) -> tuple[int, int] | None:
     return (start, start + len(answer.text)) if start >= 0 else None
 
 
-def _cmrc(subset: Subset) -> SquadSet:
-    raw = load_squad_file(CMRC_PATH)
+def _cmrc(subset: Subset, data_dir: Path) -> SquadSet:
+    path = data_dir / CMRC_FILE
+    raw = load_squad_file(path)
     by_key: dict[str, _Article] = {}
     for number, article in enumerate(raw):
         key = article.id or f"article-{number}"
         if key in by_key:
-            raise DatasetError(f"{CMRC_PATH}: duplicate article id {key!r}.")
+            raise DatasetError(f"{path}: duplicate article id {key!r}.")
         by_key[key] = article
     chosen = _choose(list(by_key), round(len(by_key) * CMRC_LEFT_OUT_SHARE), subset, "cmrc")
     documents: list[Document] = []
@@ -378,7 +380,7 @@ def _cmrc(subset: Subset) -> SquadSet:
     return SquadSet(
         name="cmrc",
         subset=subset,
-        sources={str(CMRC_PATH): _sha256(CMRC_PATH)},
+        sources={str(path): _sha256(path)},
         documents=documents,
         questions=questions,
         articles=articles,
@@ -386,10 +388,13 @@ def _cmrc(subset: Subset) -> SquadSet:
     )
 
 
-def build_squad_set(name: SquadSetName, subset: Subset = "full") -> SquadSet:
-    """The named set's documents and questions (see the module docstring for the construction)."""
+def build_squad_set(name: SquadSetName, subset: Subset = "full", data_dir: Path = DATA_DIR) -> SquadSet:
+    """The named set's documents and questions (see the module docstring for the construction).
+
+    `data_dir` holds the source files under their published names (the bundled `eval/data` by default).
+    """
     if name == "xquad":
-        return _xquad(subset)
+        return _xquad(subset, data_dir)
     if name == "cmrc":
-        return _cmrc(subset)
+        return _cmrc(subset, data_dir)
     raise ValueError(f"unknown SQuAD-format set {name!r}; choose one of {', '.join(SQUAD_SET_NAMES)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from eval.dataset import EvalQuestion
 from eval.metrics import Statement
@@ -37,6 +37,13 @@ class Passage(BaseModel):
     markers: list[int]
 
 
+class RankedUnit(BaseModel):
+    """One entry of a system's ranking as text: a sentence, or a chunk for a chunk-level system."""
+
+    doc_id: str
+    text: str
+
+
 class SystemResponse(BaseModel):
     text: str
     abstained: bool
@@ -45,6 +52,9 @@ class SystemResponse(BaseModel):
     searched_as: str
     ranked_sentences: list[str]
     ranked_documents: list[str]
+    ranked_units: list[RankedUnit] = Field(
+        default_factory=list, description="The ranking as text, best first, for answer-containment hits."
+    )
     latency_ms: float
 
     @model_validator(mode="after")
@@ -119,6 +129,7 @@ class CiteqaSystem:
             searched_as=answer.standalone_question,
             ranked_sentences=[hit.sentence_id for hit in hits],
             ranked_documents=list(dict.fromkeys(hit.sentence.doc_id for hit in hits)),
+            ranked_units=[RankedUnit(doc_id=hit.sentence.doc_id, text=hit.sentence.text) for hit in hits],
             latency_ms=latency_ms,
         )
 
