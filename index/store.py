@@ -179,12 +179,17 @@ class ChromaIndex:
         )
 
     def reopen(self) -> None:
-        """See other processes' writes in the vector search too (a server always shows them)."""
-        if not self._is_server(self._client):
-            self._client = fresh_client(self._client)
-            self._open_collections()
-            if isinstance(self.writer, ChromaLeaseLock):
-                self.writer._collection = self.state
+        """See other processes' writes in the vector search too (a server always shows them).
+
+        The caller holds the writer lock: the vector index is read from disk here, by one
+        query, rather than lazily at the next question, when a writer may be rewriting it."""
+        if self._is_server(self._client):
+            return
+        self._client = fresh_client(self._client)
+        self._open_collections()
+        sample = self.sentences.get(limit=1, include=["embeddings"])["embeddings"]
+        if sample is not None and len(sample):
+            self.sentences.query(query_embeddings=[list(sample[0])], n_results=1, include=[])
 
     # --- revision and journal -------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Fuzzed questions, histories and files through the Python API: an answer or a clear error, never
 a traceback; after an error the index is exactly as it was.
 
-~1,100 examples in all, quick with the hash embedder.
+1,000 examples in all, quick with the hash embedder.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_fuzzed_questions(assistant: Assistant, question: object) -> None:
     check_answer(assistant, answer)
 
 
-@fast(350)
+@fast(300)
 @given(history=HISTORY)
 def test_fuzzed_histories(assistant: Assistant, history: object) -> None:
     try:
@@ -94,7 +94,7 @@ def jsonl_line(record: object) -> str:
     return json.dumps(record, allow_nan=True)
 
 
-@fast(300)
+@fast(250)
 @given(records=st.lists(RECORD, min_size=1, max_size=4), suffix=st.sampled_from([".jsonl", ".txt"]))
 def test_fuzzed_files(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory, records: list[dict], suffix: str) -> None:
     path = tmp_path_factory.mktemp("fuzz-file") / f"upload{suffix}"
