@@ -228,3 +228,38 @@ def test_a_bad_question_is_refused_before_any_model_call(tmp_path: Path) -> None
                     [{"role": "user", "content": "\udfff"}], 5]:
         with pytest.raises(QuestionError, match="[Hh]istory"):
             assistant.ask("What was measured?", history=history)  # type: ignore[arg-type]
+
+
+def test_questions_from_many_threads_while_this_process_writes(tmp_path: Path) -> None:
+    """The app's case: sessions ask at once (no global lock) while an upload or removal runs."""
+    assistant = Assistant(settings=settings(tmp_path / "index"), include_bundled=False)
+    assistant.ingest(corpus("t", 6))
+    versions = corpus("t", 6) + corpus("t", 6, version=1) + corpus("t", 6, version=2)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def ask_loop(number: int) -> None:
+        while not stop.is_set():
+            try:
+                answer = assistant.ask(f"What did study t{number} of topict{number} find?")
+                for citation in answer.citations:
+                    # The cited sentence is, at its offsets, in one whole version of its document.
+                    assert any(v.id == citation.doc_id and v.text[citation.start : citation.end] == citation.text for v in versions)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+                return
+
+    askers = [threading.Thread(target=ask_loop, args=(n,)) for n in range(4)]
+    for thread in askers:
+        thread.start()
+    try:
+        for version in (1, 2, 0, 1):
+            assistant.ingest(corpus("t", 6, version=version))
+            assistant.remove_documents(["t005"])
+            assistant.ingest(corpus("t", 6, version=version)[5:])
+    finally:
+        stop.set()
+        for thread in askers:
+            thread.join(timeout=60)
+    assert not errors, errors
+    assert_exact(tmp_path / "index", corpus("t", 6, version=1))
