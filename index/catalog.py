@@ -52,7 +52,10 @@ class Catalog:
         by_doc: dict[str, list[Sentence]] = {doc_id: [] for doc_id in documents}
         for sentence in index.load_sentences(hashes):
             by_doc[sentence.doc_id].append(sentence)
-        return [(documents[doc_id], by_doc[doc_id]) for doc_id in documents], removed
+        # No committed sentence: a write changed the document again between the two reads (with a
+        # Chroma server, where reads and writes interleave). Keep the current view of it; the
+        # hash still differs, so the next refresh reads it again.
+        return [(documents[doc_id], by_doc[doc_id]) for doc_id in documents if by_doc[doc_id]], removed
 
     def _rebuild(self) -> None:
         for sentences in self._by_doc.values():

@@ -175,10 +175,12 @@ class Assistant:
         bumped all the same, and this process rereads them like any other's."""
         committed: list[Catalog] = []
         with self.index.writer:
-            self.refresh()
+            self.refresh(wait=True)  # the write starts from everything committed before it
             self.index.tidy()  # leftovers of writes killed part-way; invisible, but they take space
             try:
                 yield committed.append
+            except DocumentError:
+                raise  # refused before writing anything
             except BaseException:
                 self.index.bump_revision()
                 raise
@@ -191,14 +193,16 @@ class Assistant:
             self.catalog.adopt(view)
             self._revision = revision
 
-    def refresh(self) -> bool:
+    def refresh(self, wait: bool = False) -> bool:
         """Catch up with writes committed by other processes; True if the view changed.
 
         One lookup by ID when nothing changed. Otherwise the changed documents are read
         (while no write is in progress, for an embedded index whose files a writer rewrites),
         the new view is built beside the current one, which keeps answering, then swapped in.
+        Without `wait`, a reader leaves the catching up to a thread already doing it, and to
+        later, if a write is in progress.
         """
-        if self.index.revision() == self._revision or not self._reloading.acquire(blocking=False):
+        if self.index.revision() == self._revision or not self._reloading.acquire(blocking=wait):
             return False  # unchanged, or another thread is already catching up
         try:
             guard = self.index.writer if self.index.writer.guards_reads else None
@@ -206,6 +210,8 @@ class Assistant:
                 return False  # a write is in progress: keep the current view until it ends
             try:
                 revision = self.index.revision()
+                if revision == self._revision:
+                    return False  # another thread caught up meanwhile
                 self.index.reopen()
                 updated, removed = self.catalog.refreshed(self.index)
             finally:
