@@ -58,7 +58,7 @@ def check_answer(assistant: Assistant, answer: Answer) -> None:
         assert assistant.document(citation.doc_id).text[citation.start : citation.end] == citation.text
 
 
-@fast(450)
+@fast(550)
 @given(question=QUESTION)
 def test_fuzzed_questions(assistant: Assistant, question: object) -> None:
     try:
@@ -94,7 +94,7 @@ def jsonl_line(record: object) -> str:
     return json.dumps(record, allow_nan=True)
 
 
-@fast(250)
+@fast(150)
 @given(records=st.lists(RECORD, min_size=1, max_size=4), suffix=st.sampled_from([".jsonl", ".txt"]))
 def test_fuzzed_files(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory, records: list[dict], suffix: str) -> None:
     path = tmp_path_factory.mktemp("fuzz-file") / f"upload{suffix}"
