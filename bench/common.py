@@ -60,7 +60,7 @@ def copy_sentences(sentences: list[Sentence], document: Document) -> list[Senten
     return [
         s.model_copy(
             update={
-                "id": Sentence.make_id(document.id, s.ordinal, s.text),
+                "id": Sentence.make_id(document.id, s.ordinal, s.text, document.content_hash),
                 "doc_id": document.id,
                 "parallel_id": None,
             }

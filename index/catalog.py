@@ -1,7 +1,9 @@
 """The in-memory view of what is indexed: committed documents, their sentences, and BM25.
 
-Loaded once from Chroma when the assistant opens, then updated in place after each
-ingest or removal, so that a query never scans the collection.
+Loaded once from Chroma when the assistant opens, then updated after each ingest or
+removal (this process's, or, through `refreshed`, another's) so that a query never scans
+the collection. An update builds the whole new view first and then replaces the old one
+in a single assignment (`replace`), so its holders keep one object and never see a mix.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from index.tokenize import tokenize
 
 
 class Catalog:
-    def __init__(self, documents: dict[str, Document], sentences: Iterable[Sentence]) -> None:
+    def __init__(
+        self,
+        documents: dict[str, Document],
+        sentences: Iterable[Sentence],
+        hashes: dict[str, str] | None = None,
+        version: int = 1,
+    ) -> None:
+        self.version = version
         self.documents = dict(documents)
+        # Content hash of each document as committed: what `refreshed` compares with the manifest.
+        self.hashes = {doc_id: (hashes or {}).get(doc_id) or d.content_hash for doc_id, d in self.documents.items()}
         # Sentences whose document has no manifest record belong to an unfinished ingest: ignore them.
         self._by_doc: dict[str, list[Sentence]] = {doc_id: [] for doc_id in self.documents}
         for sentence in sentences:
@@ -26,10 +37,26 @@ class Catalog:
 
     @classmethod
     def load(cls, index: ChromaIndex) -> Catalog:
-        return cls(index.load_documents(), index.load_sentences())
+        documents, hashes = index.load_manifest()
+        return cls(documents, index.load_sentences(hashes), hashes)
+
+    def refreshed(self, index: ChromaIndex) -> tuple[list[tuple[Document, list[Sentence]]], list[str]]:
+        """What other writers changed: (updated documents with their sentences, removed IDs),
+        read from the index for the changed documents only."""
+        committed = index.document_hashes()
+        removed = [doc_id for doc_id in self.documents if doc_id not in committed]
+        changed = [doc_id for doc_id, content_hash in committed.items() if self.hashes.get(doc_id) != content_hash]
+        documents, hashes = index.load_manifest(changed)
+        removed += [doc_id for doc_id in changed if doc_id not in documents and doc_id in self.documents]
+        by_doc: dict[str, list[Sentence]] = {doc_id: [] for doc_id in documents}
+        for sentence in index.load_sentences(hashes):
+            by_doc[sentence.doc_id].append(sentence)
+        # No committed sentence: a write changed the document again between the two reads (with a
+        # Chroma server, where reads and writes interleave). Keep the current view of it; the
+        # hash still differs, so the next refresh reads it again.
+        return [(documents[doc_id], by_doc[doc_id]) for doc_id in documents if by_doc[doc_id]], removed
 
     def _rebuild(self) -> None:
-        self.version = getattr(self, "version", 0) + 1
         for sentences in self._by_doc.values():
             sentences.sort(key=lambda s: s.ordinal)
         self.sentences: list[Sentence] = [s for doc_id in sorted(self._by_doc) for s in self._by_doc[doc_id]]
@@ -56,13 +83,25 @@ class Catalog:
 
     def replace(self, updated: Iterable[tuple[Document, list[Sentence]]] = (), removed: Iterable[str] = ()) -> None:
         """Apply committed changes: new or changed documents with their sentences, and removed IDs."""
+        self.adopt(self.changed(updated, removed))
+
+    def adopt(self, other: Catalog) -> None:
+        """Become `other` in one assignment: holders of this object (retriever, answerer) see the new view.
+        Callers that let readers run meanwhile keep them out during the call (qa/assistant.py)."""
+        self.__dict__ = other.__dict__
+
+    def changed(self, updated: Iterable[tuple[Document, list[Sentence]]] = (), removed: Iterable[str] = ()) -> Catalog:
+        """A new view with committed changes applied (BM25 and all rebuilt); this one is untouched."""
+        documents, by_doc, hashes = dict(self.documents), dict(self._by_doc), dict(self.hashes)
         for doc_id in removed:
-            self.documents.pop(doc_id, None)
-            self._by_doc.pop(doc_id, None)
+            documents.pop(doc_id, None)
+            by_doc.pop(doc_id, None)
+            hashes.pop(doc_id, None)
         for document, sentences in updated:
-            self.documents[document.id] = document
-            self._by_doc[document.id] = list(sentences)
-        self._rebuild()
+            documents[document.id] = document
+            by_doc[document.id] = list(sentences)
+            hashes.pop(document.id, None)
+        return Catalog(documents, (s for doc_sentences in by_doc.values() for s in doc_sentences), hashes, self.version + 1)
 
     def get(self, sentence_id: str) -> Sentence | None:
         position = self._position.get(sentence_id)

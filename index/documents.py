@@ -62,7 +62,9 @@ class Sentence(BaseModel):
         return f"{self.section}: {self.text}" if self.section else self.text
 
     @staticmethod
-    def make_id(doc_id: str, ordinal: int, text: str) -> str:
-        """Same document, position and text give the same ID on every ingest."""
-        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    def make_id(doc_id: str, ordinal: int, text: str, generation: str) -> str:
+        """Same document version (`generation`: its content hash), position and text give the same ID
+        on every ingest; a changed document's sentences all get new IDs, so writing them never
+        overwrites the committed version's sentences in place (index/store.py)."""
+        digest = hashlib.sha1(f"{generation}\n{text}".encode()).hexdigest()[:8]
         return f"{doc_id}:{ordinal:04d}:{digest}"

@@ -1,9 +1,11 @@
 """Streaming ingest: split, embed in batches, write to Chroma in batches, commit each document.
 
-Re-ingesting an unchanged document is a no-op (content hash); a changed one has its
-sentences rewritten and its stale sentences deleted before its manifest record is
-updated. Sentence IDs are deterministic and writes are idempotent, so a run killed
-at any point is finished by simply running it again.
+Re-ingesting an unchanged document is a no-op (content hash). A batch of documents is
+committed in four steps (index/store.py): journal them, write their sentences (a changed
+document's new version under new IDs, beside the old one), switch their manifest
+records, delete their old versions' sentences. Readers see the old or the new complete
+document at every step, and a run killed at any point is finished by running it again.
+The caller holds the index's writer lock.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from tqdm import tqdm
 
 from index.documents import Document, Sentence
+from index.faults import crash_point
 from index.splitting import split_document
 from index.store import ChromaIndex, sentence_node
 
@@ -68,11 +71,13 @@ class Ingestor:
         embed_model: BaseEmbedding,
         write_batch_size: int = 512,
         show_progress: bool = True,
+        max_sentence_chars: int = 3000,
     ) -> None:
         self.index = index
         self.embed_model = embed_model
         self.write_batch_size = write_batch_size
         self.show_progress = show_progress
+        self.max_sentence_chars = max_sentence_chars
 
     def ingest(self, documents: Iterable[Document], total: int | None = None) -> IngestReport:
         started = time.perf_counter()
@@ -96,7 +101,7 @@ class Ingestor:
                     report.unchanged.append(document.id)
                     progress.update(1)
                     continue
-                sentences = split_document(document)
+                sentences = split_document(document, self.max_sentence_chars)
                 pending.extend((s, document, window_text(sentences, i)) for i, s in enumerate(sentences))
                 open_documents.append((document, sentences, document.id in known))
                 if len(pending) >= self.write_batch_size:
@@ -119,8 +124,11 @@ class Ingestor:
             return
         embeddings = batch.vectors.result()
         nodes = [sentence_node(s, d, w, e) for (s, d, w), e in zip(batch.pending, embeddings, strict=True)]
+        self.index.journal([document.id for document, _, _ in batch.documents])
+        crash_point("journalled")
         for start in range(0, len(nodes), self.write_batch_size):
             self.index.write_nodes(nodes[start : start + self.write_batch_size])
+        crash_point("sentences-written")
         report.sentences_written += len(nodes)
         self._commit(batch.documents, report, progress)
         self._show_sentences(progress, report, started)
@@ -144,12 +152,11 @@ class Ingestor:
         return embeddings
 
     def _commit(self, documents: list[tuple[Document, list[Sentence], bool]], report: IngestReport, progress: tqdm) -> None:
-        for document, sentences, existed in documents:
-            if existed:
-                fresh = {s.id for s in sentences}
-                self.index.delete_sentences([i for i in self.index.sentence_ids(document.id) if i not in fresh])
-        # All their sentences are written (and stale ones deleted): commit the batch's documents in one write.
+        # All their sentences are written: switch the batch's manifest records in one write, then
+        # delete what the old versions (or an interrupted earlier run) left.
         self.index.commit_documents([document for document, _, _ in documents])
+        crash_point("manifest-switched")
+        self.index.tidy([document.id for document, _, _ in documents])
         for document, sentences, existed in documents:
             (report.replaced if existed else report.added).append(document.id)
             report.committed.append((document, sentences))

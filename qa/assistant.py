@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -18,13 +21,15 @@ from index.corpus import bundled_document  # noqa: E402
 from index.documents import Document  # noqa: E402
 from index.embedding import load_embed_model, model_label  # noqa: E402
 from index.ingest import IngestReport, Ingestor  # noqa: E402
-from index.loaders import DocumentError, load_path  # noqa: E402
+from index.loaders import DocumentError, check_document, load_path  # noqa: E402
+from index.locking import ViewLock  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
 from index.splitting import detect_language  # noqa: E402
 from qa.answerers import Evidence, Retrieval  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
 from qa.conversation import standalone_question  # noqa: E402
+from qa.inputs import check_history, check_question  # noqa: E402
 from qa.question import question_parts  # noqa: E402
 from qa.relevance import load_relevance_model  # noqa: E402
 from qa.retrieval import HybridRetriever, Ranking, ScoredSentence  # noqa: E402
@@ -32,11 +37,29 @@ from qa.settings import Settings  # noqa: E402
 from qa.types import Answer, ChatTurn, QuestionError  # noqa: E402
 
 
+def _reads(method: Callable) -> Callable:
+    """Run a reading method on an up-to-date view: first catch up with writes committed
+    elsewhere (`refresh`), then read while no view swap can happen."""
+
+    @functools.wraps(method)
+    def reading(self: Assistant, *args, **kwargs):
+        if not self._view.held_by_me():
+            self.refresh()
+        with self._view.reading():
+            return method(self, *args, **kwargs)
+
+    return reading
+
+
 class Assistant:
     """Answers questions from its indexed documents, citing the exact sentences used.
 
     `Assistant()` opens the bundled corpus (indexing it on first use) in the default
     data directory; `Assistant(data_dir=...)` opens or creates your own index there.
+
+    Safe to share between threads and to run beside other processes on the same index:
+    questions run concurrently; writes (here or in another process) take the index's
+    writer lock; a write committed elsewhere is picked up before the next question.
     """
 
     def __init__(
@@ -65,7 +88,16 @@ class Assistant:
         LlamaSettings.llm = MockLLM()
         client = make_client(self.settings.data_dir, self.settings.chroma_host, self.settings.chroma_port)
         label = model_label(self.settings.embedding) if embed_model is None else type(embed_model).__name__
-        self.index = ChromaIndex(client, self.settings.collection, label)
+        self.index = ChromaIndex(
+            client,
+            self.settings.collection,
+            label,
+            writer_wait_seconds=self.settings.writer_wait_seconds,
+            lease_seconds=self.settings.writer_lease_seconds,
+        )
+        self._view = ViewLock()
+        self._reloading = threading.Lock()
+        self._revision = self.index.revision()  # read first: a write committed during the load is caught up later
         self.catalog = Catalog.load(self.index)
         self.retriever = HybridRetriever(
             self.index,
@@ -90,7 +122,7 @@ class Assistant:
         documents: list[Document] = []
         origin: dict[str, str] = {}
         for source in sources:
-            loaded = [source] if isinstance(source, Document) else load_path(source)
+            loaded = [check_document(source)] if isinstance(source, Document) else load_path(source, self.settings.max_file_bytes)
             for document in loaded:
                 if document.id in origin:
                     raise DocumentError(
@@ -103,29 +135,92 @@ class Assistant:
 
     def ingest(self, documents: Iterable[Document], total: int | None = None, show_progress: bool | None = None) -> IngestReport:
         """Stream already-validated documents into the index (for large corpora)."""
+        if isinstance(documents, list) and all(self.catalog.hashes.get(d.id) == d.content_hash for d in documents):
+            # All already indexed (the bundled corpus at every start): no need to wait for a writer.
+            return IngestReport(unchanged=[d.id for d in documents])
         ingestor = Ingestor(
             self.index,
             self.embed_model,
             write_batch_size=self.settings.write_batch_size,
             show_progress=self.settings.show_progress if show_progress is None else show_progress,
+            max_sentence_chars=self.settings.max_sentence_chars,
         )
-        report = ingestor.ingest(documents, total=total)
-        if report.committed:
-            self.catalog.replace(updated=report.committed)
+        with self._writing() as commit:
+            report = ingestor.ingest(documents, total=total)
+            if report.committed:
+                commit(self.catalog.changed(updated=report.committed))
         return report
 
     def remove_documents(self, doc_ids: Sequence[str]) -> list[str]:
-        unknown = [doc_id for doc_id in doc_ids if doc_id not in self.catalog.documents]
-        if unknown:
-            raise DocumentError(f"No indexed document with ID {', '.join(repr(u) for u in unknown)}; see `qa list`.")
-        for doc_id in doc_ids:
-            self.index.remove_document(doc_id)
-        self.catalog.replace(removed=doc_ids)
+        with self._writing() as commit:
+            unknown = [doc_id for doc_id in doc_ids if doc_id not in self.catalog.documents]
+            if unknown:
+                raise DocumentError(f"No indexed document with ID {', '.join(repr(u) for u in unknown)}; see `qa list`.")
+            self.index.remove_documents(list(doc_ids))
+            commit(self.catalog.changed(removed=doc_ids))
         return list(doc_ids)
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Callable[[Catalog], None]]:
+        """Hold the index's writer lock around a write, on a caught-up view; yields `commit(view)`,
+        which swaps in this process's new view and announces the write to other processes.
+
+        A write that fails part-way may still have committed documents: the revision is
+        bumped all the same, and this process rereads them like any other's."""
+        committed: list[Catalog] = []
+        with self.index.writer:
+            self.refresh(wait=True)  # the write starts from everything committed before it
+            self.index.tidy()  # leftovers of writes killed part-way; invisible, but they take space
+            try:
+                yield committed.append
+            except DocumentError:
+                raise  # refused before writing anything
+            except BaseException:
+                self.index.bump_revision()
+                raise
+            if committed:
+                revision = self.index.bump_revision()
+                self._adopt(committed[-1], revision)
+
+    def _adopt(self, view: Catalog, revision: int) -> None:
+        with self._view.swapping():
+            self.catalog.adopt(view)
+            self._revision = revision
+
+    def refresh(self, wait: bool = False) -> bool:
+        """Catch up with writes committed by other processes; True if the view changed.
+
+        One lookup by ID when nothing changed. Otherwise the changed documents are read
+        (while no write is in progress, for an embedded index whose files a writer rewrites),
+        the new view is built beside the current one, which keeps answering, then swapped in.
+        Without `wait`, a reader leaves the catching up to a thread already doing it, and to
+        later, if a write is in progress.
+        """
+        if self.index.revision() == self._revision or not self._reloading.acquire(blocking=wait):
+            return False  # unchanged, or another thread is already catching up
+        try:
+            guard = self.index.writer if self.index.writer.guards_reads else None
+            if guard is not None and not guard.acquire(wait=False):
+                return False  # a write is in progress: keep the current view until it ends
+            try:
+                revision = self.index.revision()
+                if revision == self._revision:
+                    return False  # another thread caught up meanwhile
+                self.index.reopen()
+                updated, removed = self.catalog.refreshed(self.index)
+            finally:
+                if guard is not None:
+                    guard.release()
+            self._adopt(self.catalog.changed(updated, removed), revision)
+            return True
+        finally:
+            self._reloading.release()
+
+    @_reads
     def documents(self) -> list[Document]:
         return sorted(self.catalog.documents.values(), key=lambda d: d.id)
 
+    @_reads
     def document(self, doc_id: str) -> Document:
         try:
             return self.catalog.documents[doc_id]
@@ -139,22 +234,18 @@ class Assistant:
     # --- questions ------------------------------------------------------------------------
 
     def _check(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("The question is empty; ask something about the documents.")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"The question is {len(question)} characters long; the limit is {self.settings.max_question_chars}."
-            )
-        return question.strip()
+        return check_question(question, self.settings.max_question_chars)
 
+    @_reads
     def retrieve(self, question: str, top_k: int = 10) -> list[ScoredSentence]:
         """The ranked sentences for a question: the same ranking `ask` answers from."""
         return self.retriever.search(self._check(question), top_k=top_k).hits
 
+    @_reads
     def retrieval(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Retrieval:
         """Everything an answerer needs: the standalone question, ranked evidence, and the decision."""
         question = self._check(question)
-        turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
+        turns = check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         standalone = standalone_question(question, turns, lambda text: self.retriever.search(text).answerable)
         ranking = self.retriever.search(standalone)
         evidence = self._evidence(ranking)
@@ -168,11 +259,11 @@ class Assistant:
                 known.update(s.id for s in (best[0].sentence, best[0].parallel) if s is not None)
         return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer)
 
+    @_reads
     def ask(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Answer:
         started = time.perf_counter()
         answer = self.answerer.answer(self.retrieval(question, history))
         return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
-
 
     def _evidence(self, ranking: Ranking) -> list[Evidence]:
         """Ranked sentences as evidence units: a sentence and its linked translation count once."""

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from qa.auth import add_auth_options
 from qa.settings import Settings
 
 
@@ -33,13 +34,14 @@ def _assistant(args: argparse.Namespace):
 
 
 def _ask(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    question = args.question.strip()
+    from qa.inputs import check_question
+    from qa.types import QuestionError
+
     # Checked before the model loads, so a bad question fails at once.
-    if not question:
-        return _fail("the question is empty; ask something about the documents.")
-    if len(question) > settings.max_question_chars:
-        return _fail(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}.")
+    try:
+        question = check_question(args.question, _settings(args).max_question_chars)
+    except QuestionError as error:
+        return _fail(str(error)[:1].lower() + str(error)[1:])
     assistant = _assistant(args)
     answer = assistant.ask(question)
     if args.json:
@@ -116,8 +118,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="Start the chat app.")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
-    serve.add_argument("--username")
-    serve.add_argument("--password")
+    add_auth_options(serve)
     _index_options(serve)
     serve.set_defaults(run=_serve)
 

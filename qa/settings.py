@@ -33,4 +33,19 @@ class Settings(BaseSettings):
     max_citations: int = Field(3, ge=1, description="Most source sentences one answer quotes.")
     max_related: int = Field(3, ge=0, description="Closest sentences listed with an abstention.")
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are rejected.")
+    max_history_turns: int = Field(100, ge=0, description="Most messages accepted as a question's conversation history.")
+    max_history_chars: int = Field(20_000, ge=1, description="Longest message accepted in a conversation history.")
+    max_file_bytes: int = Field(
+        64 * 1024 * 1024, ge=1, description="Largest source file accepted (bytes); larger files are rejected with a message."
+    )
+    max_sentence_chars: int = Field(
+        3000, ge=100, description="Longest sentence indexed; a longer run without a sentence break is cut into several."
+    )
+    max_upload_bytes: int = Field(64 * 1024 * 1024, ge=1, description="Largest file the app accepts as an upload (bytes).")
+    writer_wait_seconds: float = Field(
+        3600.0, gt=0, description="How long a write waits for another process's write to the same index before giving up."
+    )
+    writer_lease_seconds: float = Field(
+        60.0, gt=1, description="With a Chroma server: a crashed writer's lock expires after this long (a live one renews it)."
+    )
     show_progress: bool = Field(True, description="Progress bars for long ingests.")

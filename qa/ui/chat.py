@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +13,6 @@ from index.documents import Document, Language
 from index.loaders import DocumentError
 from index.splitting import detect_language
 from qa.assistant import Assistant, QuestionError
-from qa.types import ChatTurn
 from qa.ui import render
 from qa.ui.phrases import Phrases, phrases
 from qa.ui.session import Selection, Turn, history
@@ -31,11 +29,10 @@ ChatUpdate = tuple[list[dict[str, str]], list[Turn], str, str, dict]
 
 
 class Chat:
-    """Callbacks bound to one shared `Assistant`; `lock` serialises it with the document library."""
+    """Callbacks bound to one shared `Assistant`, which answers many sessions at once (it is thread-safe)."""
 
-    def __init__(self, assistant: Assistant, lock: threading.Lock) -> None:
+    def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self.lock = lock
 
     def phrases(self, language: Language) -> Phrases:
         return phrases(self.assistant.prompts, language)
@@ -68,8 +65,7 @@ class Chat:
         language = detect_language(question)
         yield self._update(turns, render.empty_panel(self.phrases(language)), language)
         try:
-            with self.lock:
-                turn.answer = self.assistant.ask(question, history=history(turns[:-1]))
+            turn.answer = self.assistant.ask(question, history=history(turns[:-1]))
         except QuestionError as error:
             turns.pop()
             yield self._update(turns, render.empty_panel(self.phrases(language)), language)
@@ -109,13 +105,9 @@ class Chat:
         The result is `qa.types.Answer` as JSON: text, abstained, citations (marker, doc_id,
         text, start, end, score, language, quote, parallel_of), related, language, ...
         """
+        # The assistant checks both (types, Unicode, lengths, history shape) before any model call.
         try:
-            turns = [ChatTurn.model_validate(turn) for turn in history or []]
-        except ValueError as error:
-            raise gr.Error(f"history must be a list of {{role, content}} messages ({error}).", print_exception=False) from None
-        try:
-            with self.lock:
-                answer = self.assistant.ask(question, history=turns)
+            answer = self.assistant.ask(question, history=history)
         except QuestionError as error:
             raise gr.Error(str(error), print_exception=False) from None
         return answer.model_dump(mode="json")

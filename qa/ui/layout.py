@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import gradio as gr
 
 from index.loaders import SUPPORTED_SUFFIXES
@@ -42,10 +40,8 @@ focus();
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The whole app around one shared `Assistant`; launch it with `qa.ui.serve`."""
-    # One lock for everything that reads or changes the index, across all sessions.
-    lock = threading.Lock()
-    chat = Chat(assistant, lock)
-    library = Library(assistant, lock)
+    chat = Chat(assistant)
+    library = Library(assistant)
     english = chat.phrases("en")
 
     with gr.Blocks(title=TITLE, fill_width=True) as app:

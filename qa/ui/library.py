@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -23,11 +22,11 @@ def _status(kind: str, lines: Sequence[str]) -> str:
 
 
 class Library:
-    """Callbacks bound to one shared `Assistant`; `lock` serialises it with the chat."""
+    """Callbacks bound to one shared `Assistant`; its writes take the index's writer lock, and
+    questions keep being answered meanwhile."""
 
-    def __init__(self, assistant: Assistant, lock: threading.Lock) -> None:
+    def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self.lock = lock
 
     def listing(self) -> tuple[str, dict]:
         """The document table and the remove picker's choices."""
@@ -47,7 +46,7 @@ class Library:
         for number, path in enumerate(paths):
             progress((number, len(paths)), desc=f"Reading {Path(path).name}")
             try:
-                loaded.extend(load_path(path))
+                loaded.extend(load_path(path, self.assistant.settings.max_file_bytes))
             except DocumentError as error:
                 # The message names the upload's temporary path; the user knows the file by its name.
                 rejected.append(f"Rejected: {str(error).replace(str(path), Path(path).name)}")
@@ -55,8 +54,7 @@ class Library:
         for number, document in enumerate(loaded):
             progress((number, len(loaded)), desc=f"Indexing {document.id}")
             try:
-                with self.lock:
-                    report = self.assistant.add_documents([document], show_progress=False)
+                report = self.assistant.add_documents([document], show_progress=False)
             except DocumentError as error:
                 rejected.append(f"Rejected: {error}")
                 continue
@@ -69,8 +67,7 @@ class Library:
         if not doc_ids:
             return self._update(_status("warning", ["Choose the documents to remove first."]))
         try:
-            with self.lock:
-                removed = self.assistant.remove_documents(doc_ids)
+            removed = self.assistant.remove_documents(doc_ids)
         except DocumentError as error:
             return self._update(_status("error", [str(error)]))
         return self._update(_status("ok", [f"{doc_id}: removed from the index." for doc_id in removed]))

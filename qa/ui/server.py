@@ -8,6 +8,8 @@ from pathlib import Path
 
 import gradio as gr
 
+from qa.auth import LoginGuard, add_auth_options, login
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_PORT = 7860
@@ -22,8 +24,7 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--data-dir", type=Path, help="Index directory (default: the bundled corpus in ~/.cache/citeqa/bundled).")
     cli.add_argument("--chroma-host", help="Use a Chroma server instead of the embedded index.")
     cli.add_argument("--chroma-port", type=int, help="Port of the Chroma server.")
-    cli.add_argument("--username", help="Require this username to open the app (with --password).")
-    cli.add_argument("--password", help="Require this password to open the app (with --username).")
+    add_auth_options(cli)
     return cli
 
 
@@ -43,13 +44,29 @@ def page_assets() -> dict[str, object]:
 
 
 def serve(
-    app: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, *, block: bool = True, quiet: bool = False
+    app: gr.Blocks,
+    host: str,
+    port: int,
+    auth: tuple[str, str] | None = None,
+    *,
+    block: bool = True,
+    quiet: bool = False,
+    max_upload_bytes: int | None = None,
 ) -> None:
-    """Start the server; with `block=False` return once it is up (tests, embedding in other programs)."""
+    """Start the server; with `block=False` return once it is up (tests, embedding in other programs).
+
+    With `auth`, every page, upload and event needs a login (Gradio checks it on each route);
+    failed logins are slowed down (`LoginGuard`)."""
+    if max_upload_bytes is None:
+        from qa.settings import Settings
+
+        max_upload_bytes = Settings().max_upload_bytes
     app.queue(default_concurrency_limit=4).launch(
         server_name=host,
         server_port=port,
-        auth=auth,
+        auth=LoginGuard(*auth).check if auth else None,
+        auth_message="Log in to use citeqa." if auth else None,
+        max_file_size=max_upload_bytes,
         prevent_thread_lock=not block,
         show_error=True,
         quiet=quiet,
@@ -60,12 +77,10 @@ def serve(
 
 def options(argv: list[str] | argparse.Namespace | None = None) -> tuple[argparse.Namespace, tuple[str, str] | None]:
     """The options (parsed here, or already parsed by `qa serve`) and the (username, password)
-    pair, if any; bad combinations exit with usage."""
+    pair, if any (qa/auth.py); bad combinations exit with usage."""
     cli = parser()
     args = argv if isinstance(argv, argparse.Namespace) else cli.parse_args(argv)
-    if bool(args.username) != bool(args.password):
-        cli.error("--username and --password go together; give both or neither.")
-    return args, (args.username, args.password) if args.username else None
+    return args, login(args, cli.error)
 
 
 def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
@@ -89,4 +104,4 @@ def launch(argv: list[str] | argparse.Namespace | None = None) -> None:
 
     print("Loading the index and the embedding model…", file=sys.stderr)
     assistant = Assistant(data_dir=args.data_dir, chroma_host=args.chroma_host, chroma_port=args.chroma_port)
-    serve(build_app(assistant), args.host, args.port, auth)
+    serve(build_app(assistant), args.host, args.port, auth, max_upload_bytes=assistant.settings.max_upload_bytes)

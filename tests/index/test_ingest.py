@@ -1,5 +1,7 @@
 """Ingest through the real Chroma store with the deterministic hash embedder."""
 
+import json
+
 import pytest
 
 from index.documents import Document
@@ -23,7 +25,8 @@ def test_changed_document_replaces_its_sentences(hash_assistant):
     report = hash_assistant.add_documents([changed])
     assert report.replaced == ["notes"]
     new_ids = set(hash_assistant.index.sentence_ids("notes"))
-    assert len(new_ids) == 2 and len(old_ids & new_ids) == 1
+    # The new version is written under new IDs and the old one's sentences are gone (index/store.py).
+    assert len(new_ids) == 2 and not old_ids & new_ids
     assert [s.text for s in hash_assistant.catalog.of_document("notes")] == ["Alpha is first.", "Delta replaced beta."]
 
 
@@ -69,3 +72,15 @@ def test_orphan_sentences_of_an_unfinished_ingest_are_ignored(hash_assistant):
     reopened = Assistant(settings=hash_assistant.settings, include_bundled=False)
     assert reopened.catalog.get(sentence.id) is None
     assert all(h.sentence.doc_id != "half" for h in reopened.retrieve("lupus"))
+
+
+def test_a_bad_record_after_many_good_ones_writes_nothing(hash_assistant, tmp_path):
+    """The whole file is checked first: 200 good records, then one with a lone surrogate."""
+    path = tmp_path / "corpus.jsonl"
+    lines = [json.dumps({"id": f"doc{i}", "text": f"Record {i} is valid."}) for i in range(200)]
+    lines.append('{"id": "bad", "text": "Broken \\ud800 text."}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = (hash_assistant.index.count(), hash_assistant.index.document_hashes(), hash_assistant.index.revision())
+    with pytest.raises(DocumentError, match=r"corpus.jsonl:201: field 'text': invalid Unicode"):
+        hash_assistant.add_documents([path])
+    assert (hash_assistant.index.count(), hash_assistant.index.document_hashes(), hash_assistant.index.revision()) == before

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -75,3 +76,86 @@ def test_non_utf8_and_missing_files(tmp_path):
         load_path(latin)
     with pytest.raises(DocumentError, match="no such file"):
         load_path(tmp_path / "missing.txt")
+
+
+# --- hostile files: each is refused whole, with the file, line and field named ---------------
+
+
+def _jsonl(tmp_path, *records, raw_lines=()):
+    path = tmp_path / "records.jsonl"
+    lines = [json.dumps(r) for r in records] + list(raw_lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+GOOD = {"id": "good", "text": "A valid sentence."}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": "n", "text": "t", "metadata": {"score": NaN}}', r"records.jsonl:2: invalid number \(NaN"),
+        ('{"id": "n", "text": "t", "metadata": {"score": -Infinity}}', r"records.jsonl:2: invalid number \(-Infinity"),
+        ('{"id": "n", "text": "t", "metadata": {"score": 1e999}}', r"records.jsonl:2: invalid number \(1e999 is too large"),
+        ('{"id": "n", "text": "t", "title": "\\ud800"}', r"records.jsonl:2: field 'title': invalid Unicode \(lone surrogate U\+D800"),
+        ('{"id": "n", "text": "ok \\udfff"}', r"records.jsonl:2: field 'text': invalid Unicode"),
+        ('{"id": "n", "text": "t", "metadata": {"a": {"\\udc80": 1}}}', r"records.jsonl:2: a key in 'metadata.a': invalid Unicode"),
+        ('{"id": "n", "text": "t", "metadata": {"authors": ["ok", "\\ud83d"]}}', r"field 'metadata.authors\[1\]': invalid Unicode"),
+        ('{"id": "n", "text": "\\u200b\\u200b\\u200c\\ufeff"}', r"records.jsonl:2: field 'text': the text has no visible characters"),
+        ('{"id": "n", "text": "t", "metadata": ' + "[" * 40 + "]" * 40 + "}", r"records.jsonl:2: field 'metadata(\[0\])+' is nested 17 levels"),
+        ('{"id": "n", "text": "t", "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}", r"records.jsonl:2: the JSON is nested too deeply"),
+        ('{"id": "' + "x" * 300 + '", "text": "t"}', r"records.jsonl:2: field 'id' is 300 characters long"),
+    ],
+)
+def test_a_hostile_record_after_a_good_one_rejects_the_file(tmp_path, line, message):
+    path = _jsonl(tmp_path, GOOD, raw_lines=[line])
+    with pytest.raises(DocumentError, match=message):
+        load_path(path)
+
+
+def test_zero_width_only_text_file_is_refused(tmp_path):
+    path = tmp_path / "blank.txt"
+    path.write_text("\u200b\u200b\n\u2060\u00ad\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="blank.txt: the text has no visible characters"):
+        load_path(path)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(DocumentError, match="pipe.txt: is a FIFO, not a regular file"):
+        load_path(fifo)
+
+
+def test_a_symlink_to_a_device_is_refused(tmp_path):
+    link = tmp_path / "zeros.txt"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(DocumentError, match=r"zeros.txt \(→ /dev/zero\): is a device, not a regular file"):
+        load_path(link)
+
+
+def test_a_symlink_to_a_regular_file_is_followed(tmp_path):
+    target = tmp_path / "real.txt"
+    target.write_text("Linked text is fine.", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert load_path(link)[0].text == "Linked text is fine."
+
+
+def test_a_file_over_the_size_limit_is_refused_with_the_setting_to_raise(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("Word " * 300, encoding="utf-8")
+    with pytest.raises(DocumentError, match="big.txt: 1,500 bytes is over the 1,000-byte limit.*CITEQA_MAX_FILE_BYTES"):
+        load_path(path, max_bytes=1000)
+
+
+def test_documents_passed_directly_are_checked_too():
+    from index.documents import Document
+    from index.loaders import check_document
+
+    with pytest.raises(DocumentError, match="field 'extra.score' is nan"):
+        check_document(Document(id="d", text="Text.", extra={"score": float("nan")}))
+    with pytest.raises(DocumentError, match="field 'title': invalid Unicode"):
+        check_document(Document(id="d", text="Text.", title="\ud800"))
+    with pytest.raises(DocumentError, match="no visible characters"):
+        check_document(Document(id="d", text="\u200b"))

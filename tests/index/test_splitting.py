@@ -53,14 +53,23 @@ def test_offsets_point_into_the_document_text():
     assert [s.ordinal for s in sentences] == list(range(len(sentences)))
 
 
-def test_ids_are_stable_and_depend_on_text_and_position():
+def test_ids_are_stable_and_new_for_every_document_version():
     document, first = _bundled()
     second = split_document(bundled_document())
     assert [s.id for s in first] == [s.id for s in second]
     assert len({s.id for s in first}) == len(first)
     edited = document.model_copy(update={"text": document.text.replace("rare systemic", "rare, systemic")})
-    changed = {s.id for s in split_document(edited)} - {s.id for s in first}
-    assert len(changed) == 1  # only the edited sentence; its translation keeps its ID
+    # A new version is written beside the old one before the switch (index/store.py): no ID may be shared.
+    assert not {s.id for s in split_document(edited)} & {s.id for s in first}
+
+
+def test_a_run_without_sentence_breaks_is_cut_into_bounded_sentences():
+    text = "Lead sentence here. " + "word " * 5000 + "Tail sentence."
+    document = Document(id="long", text=text)
+    sentences = split_document(document, max_sentence_chars=1000)
+    assert max(len(s.text) for s in sentences) <= 1000
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert sentences[0].text == "Lead sentence here." and sentences[-1].text.endswith("Tail sentence.")
 
 
 def test_translation_pairs_are_linked_both_ways():

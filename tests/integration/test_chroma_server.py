@@ -173,3 +173,65 @@ def test_unreachable_server_is_reported(tmp_path: Path) -> None:
 
     with pytest.raises(IndexUnavailableError, match="chroma run"):
         _assistant(_free_port(), tmp_path, "server-none")
+
+
+def _index(port: int, tmp_path: Path, collection: str, wait: float = 0.5, lease: float = 2.0):
+    from index.store import ChromaIndex, make_client
+
+    return ChromaIndex(make_client(tmp_path, HOST, port), collection, "hash-256", writer_wait_seconds=wait, lease_seconds=lease)
+
+
+def test_one_writer_at_a_time_through_a_lease_kept_in_chroma(chroma_server: int, tmp_path: Path, capsys) -> None:
+    from index.errors import IndexBusyError
+
+    first, second = _index(chroma_server, tmp_path, "server-lock"), _index(chroma_server, tmp_path, "server-lock")
+    assert first.writer.acquire(wait=False)
+    assert not second.writer.acquire(wait=False)
+    with pytest.raises(IndexBusyError, match="CITEQA_WRITER_WAIT_SECONDS"):
+        second.writer.acquire()
+    assert "another citeqa process is writing to collection 'server-lock' on the Chroma server; waiting…" in capsys.readouterr().err
+    first.writer.release()
+    assert second.writer.acquire(wait=False)
+
+    # A holder that dies stops renewing its lease; the next writer takes over once it runs out.
+    second.writer._stop.set()
+    second.writer._renewer.join()
+    assert not first.writer.acquire(wait=False)
+    deadline = time.monotonic() + 30
+    while not first.writer.acquire(wait=False):
+        assert time.monotonic() < deadline, "the dead holder's lease never expired"
+        time.sleep(0.2)
+    first.writer.release()
+
+
+def test_racing_writers_get_exactly_one_lease(chroma_server: int, tmp_path: Path) -> None:
+    import threading
+
+    contenders = [_index(chroma_server, tmp_path, "server-race", lease=30.0) for _ in range(4)]
+    start, done = threading.Barrier(len(contenders)), threading.Barrier(len(contenders))
+    won = [False] * len(contenders)
+
+    def contend(position: int) -> None:
+        start.wait()
+        won[position] = contenders[position].writer.acquire(wait=False)
+        done.wait()  # all have tried before the winner lets go
+        if won[position]:
+            contenders[position].writer.release()
+
+    threads = [threading.Thread(target=contend, args=(position,)) for position in range(len(contenders))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(won) == [False, False, False, True]
+
+
+def test_a_running_assistant_sees_another_clients_writes(chroma_server: int, tmp_path: Path) -> None:
+    reader = _assistant(chroma_server, tmp_path, "server-live")
+    writer = _assistant(chroma_server, tmp_path / "other", "server-live")
+    writer.add_documents(_documents())
+    hits = reader.retrieve("stroke risk aspirin", top_k=3)
+    assert hits and hits[0].sentence.doc_id == "aspirin"
+    writer.remove_documents(["aspirin"])
+    assert [d.id for d in reader.documents()] == ["statins"]
+    assert all(hit.sentence.doc_id == "statins" for hit in reader.retrieve("stroke risk aspirin", top_k=5))

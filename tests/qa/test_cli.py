@@ -57,3 +57,16 @@ def test_a_bad_file_exits_2_and_names_it(tmp_path):
     result = run_qa("ingest", str(bad), data_dir=tmp_path / "index")
     assert result.returncode == 2
     assert "broken.jsonl:2: invalid JSON" in result.stderr
+
+
+def test_invalid_utf8_in_argv_exits_2_with_a_message(tmp_path):
+    env = dict(os.environ, CITEQA_EMBEDDING="hash", HF_HUB_OFFLINE="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", b"dose \xff?", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "qa: error: the question contains an invalid character (U+DCFF" in result.stderr

@@ -41,3 +41,34 @@ def test_history_is_used_for_follow_ups(client: Client, ui_assistant: Assistant)
 def test_an_empty_question_is_refused_with_the_reason(client: Client) -> None:
     with pytest.raises(AppError, match="empty"):
         client.predict(question="  ", history=[], api_name="/ask")
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "message"),
+    [
+        (42, [], "must be text"),
+        ("What is the dose?", [{"role": "system", "content": "x"}], "History message 0"),
+        ("What is the dose?", "not a list", "history must be a list"),
+    ],
+)
+def test_bad_input_is_refused_with_the_reason(client: Client, question, history, message) -> None:
+    with pytest.raises(AppError, match=message):
+        client.predict(question=question, history=history, api_name="/ask")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"data": ["\\ud800 what?", []]}', "The question contains an invalid character (U+D800"),
+        ('{"data": ["What is the dose?", [{"role": "user", "content": "ok \\udfff"}]]}', "History message 0 contains an invalid character"),
+    ],
+)
+def test_lone_surrogates_are_refused_at_once(app_url: str, body: str, message: str) -> None:
+    """Raw JSON (gradio_client cannot even send these): a clear error, not a traceback after embedding retries."""
+    import httpx
+
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        event = http.post("/gradio_api/call/ask", content=body.encode(), headers={"content-type": "application/json"})
+        assert event.status_code == 200, event.text
+        stream = http.get(f"/gradio_api/call/ask/{event.json()['event_id']}").text
+    assert "event: error" in stream and message in stream, stream
