@@ -13,15 +13,19 @@ and that retrieval ignores meanwhile.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.documents import Document, Sentence
 from index.errors import IndexUnavailableError
+
+if TYPE_CHECKING:  # llama-index takes ~10 s to import; `qa remove` never needs it
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 _PAGE = 5000
 # Chroma needs a vector for every record; the manifest is looked up by ID only.
@@ -47,6 +51,8 @@ def make_client(data_dir: Path, host: str | None = None, port: int = 8000) -> ch
 
 def sentence_node(sentence: Sentence, document: Document, window: str, embedding: list[float]) -> TextNode:
     """A llama-index node for one sentence, carrying what retrieval and display need."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     metadata = {field: getattr(sentence, field) for field in _SENTENCE_FIELDS}
     metadata["parallel_id"] = sentence.parallel_id or ""
     metadata.update(
@@ -85,10 +91,15 @@ def sentence_from_record(sentence_id: str, text: str, metadata: dict) -> Sentenc
 class ChromaIndex:
     """Reads and writes sentences and documents in Chroma; knows nothing of embeddings' origin."""
 
-    def __init__(self, client: chromadb.ClientAPI, name: str, embedding_label: str) -> None:
+    def __init__(self, client: chromadb.ClientAPI, name: str, embedding_label: str | None) -> None:
+        """`embedding_label` None opens an existing index for maintenance (removal) whatever its model."""
         if len(name) < 3:
             raise IndexUnavailableError(f"Collection name '{name}' is too short: Chroma needs 3 or more characters.")
         self.name = name
+        if embedding_label is None:
+            self.sentences = client.get_collection(name)
+            self.documents = client.get_collection(f"{name}-documents")
+            return
         self.sentences = client.get_or_create_collection(
             name, metadata={"hnsw:space": "cosine", "embedding_model": embedding_label}
         )
@@ -99,7 +110,12 @@ class ChromaIndex:
                 "Use another --data-dir or collection, or the same model."
             )
         self.documents = client.get_or_create_collection(f"{name}-documents")
-        self.vector_store = ChromaVectorStore(chroma_collection=self.sentences)
+
+    @cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.sentences)
 
     # --- documents (the manifest) -------------------------------------------------
 

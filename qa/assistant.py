@@ -19,11 +19,13 @@ from index.documents import Document  # noqa: E402
 from index.embedding import embedder_languages, load_embed_model, model_label  # noqa: E402
 from index.ingest import IngestReport, Ingestor  # noqa: E402
 from index.splitting import detect_language  # noqa: E402
+from index.listing import unknown_documents  # noqa: E402
 from index.loaders import DocumentError, load_path  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
-from qa.conversation import standalone_question  # noqa: E402
+from qa.conversation import fold_follow_up, previous_question  # noqa: E402
+from qa.question import Question  # noqa: E402
 from qa.retrieval import HybridRetriever, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.spelling import SpellingCorrector, vocabulary  # noqa: E402
@@ -82,7 +84,7 @@ class Assistant:
             self.prompts,
             self.settings,
         )
-        if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
+        if include_bundled if include_bundled is not None else self.settings.holds_bundled:
             self.add_documents([bundled_document()], show_progress=False)
 
     # --- documents ------------------------------------------------------------------------
@@ -121,9 +123,7 @@ class Assistant:
         return report
 
     def remove_documents(self, doc_ids: Sequence[str]) -> list[str]:
-        unknown = [doc_id for doc_id in doc_ids if doc_id not in self.catalog.documents]
-        if unknown:
-            raise DocumentError(f"No indexed document with ID {', '.join(repr(u) for u in unknown)}; see `qa list`.")
+        unknown_documents(doc_ids, self.catalog.documents)
         for doc_id in doc_ids:
             self.index.remove_document(doc_id)
         self.catalog.replace(removed=doc_ids)
@@ -160,20 +160,57 @@ class Assistant:
             )
         return question.strip()
 
-    def retrieve(self, question: str, top_k: int = 10) -> list[ScoredSentence]:
-        return self.retriever.search(self._check(question), top_k=top_k)
+    def retrieve(self, question: str, top_k: int = 10, doc_ids: Sequence[str] | None = None) -> list[ScoredSentence]:
+        """The fused candidates for a question; `doc_ids` limits the search to those documents (all by default)."""
+        return self.retriever.search(self._check(question), top_k=top_k, doc_ids=self._scope(doc_ids))
 
-    def ask(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Answer:
-        started = time.perf_counter()
-        question = self._check(question)
-        turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
-        standalone, focus = standalone_question(question, turns)
-        standalone = self._spelling().correct(standalone)
-        query_vector = self.embed_model.get_query_embedding(self.catalog.expand_acronyms(standalone))
+    def _scope(self, doc_ids: Sequence[str] | None) -> frozenset[str] | None:
+        """The documents a question searches: None (all) for no choice or an empty one; unknown IDs are an error."""
+        if not doc_ids:
+            return None
+        unknown_documents(doc_ids, self.catalog.documents)
+        return frozenset(doc_ids)
+
+    def _search(self, text: str, doc_ids: frozenset[str] | None) -> tuple[list[ScoredSentence], list[float], bool]:
+        """Hybrid candidates for `text`, its query vector, and whether the embedder reads its language."""
+        query_vector = self.embed_model.get_query_embedding(self.catalog.expand_acronyms(text))
         # MiniLM is English-only: for other questions its ranking is noise, and BM25 alone
         # retrieves better (eval/retrieval_options.py); the EN↔ZH links bring the translation.
-        dense_readable = self.embed_model_languages is None or detect_language(standalone) in self.embed_model_languages
-        dense = self.retriever.dense(standalone, query_vector) if dense_readable else {}
-        hits = self.retriever.fuse(dense, self.retriever.lexical(standalone))
-        answer = self.answerer.answer(question, standalone, hits, query_vector, focus, dense_readable)
+        dense_readable = self.embed_model_languages is None or detect_language(text) in self.embed_model_languages
+        dense = self.retriever.dense(text, query_vector, doc_ids) if dense_readable else {}
+        return self.retriever.fuse(dense, self.retriever.lexical(text, doc_ids)), query_vector, dense_readable
+
+    def _relevance(self, text: str, doc_ids: frozenset[str] | None) -> float:
+        """Calibrated relevance of the best evidence for `text`: how well the sources answer it alone."""
+        hits, query_vector, dense_readable = self._search(text, doc_ids)
+        question = Question.parse(text)
+        units = self.answerer.units(question, hits, self.answerer.term_weights(question, None), query_vector, dense_readable)
+        return units[0].relevance if units else 0.0
+
+    def _with_pages(self, answer: Answer) -> Answer:
+        """The answer with the PDF page of each citation, where its document kept page boundaries."""
+        paged = []
+        for citation in answer.citations:
+            document = self.catalog.documents.get(citation.doc_id)
+            paged.append(citation.model_copy(update={"page": document.page_at(citation.start) if document else None}))
+        return answer.model_copy(update={"citations": paged})
+
+    def ask(
+        self, question: str, history: Sequence[ChatTurn | dict] | None = None, doc_ids: Sequence[str] | None = None
+    ) -> Answer:
+        """Answer from the indexed documents (only from `doc_ids`, when given), citing the sentences used."""
+        started = time.perf_counter()
+        question = self._check(question)
+        doc_ids = self._scope(doc_ids)
+        turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
+        corrector = self._spelling()
+        corrected = corrector.correct(question)
+        previous = previous_question(turns)
+        standalone = fold_follow_up(
+            corrected, corrector.correct(previous) if previous else None, lambda text: self._relevance(text, doc_ids)
+        )
+        # A follow-up's own terms weigh double when scoring its evidence.
+        focus = Question.parse(corrected) if standalone != corrected else None
+        hits, query_vector, dense_readable = self._search(standalone, doc_ids)
+        answer = self._with_pages(self.answerer.answer(question, standalone, hits, query_vector, focus, dense_readable))
         return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})

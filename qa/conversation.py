@@ -1,23 +1,45 @@
-"""Folding the conversation history into a standalone question for follow-ups."""
+"""Deciding whether a question leans on the conversation, and folding the previous question in when it does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from qa.question import Question
 from qa.types import ChatTurn
 
+Relevance = Callable[[str], float]
+"""How well the sources answer a question text: the calibrated relevance (0..1) of its best evidence."""
 
-def standalone_question(question: str, history: Sequence[ChatTurn] | None) -> tuple[str, Question | None]:
-    """The question to search with, and the follow-up's own part when it leans on the last turn.
+# How much better (in calibrated relevance, 0..1) the sources must answer the question once the
+# previous one is folded in before it counts as a follow-up. A design margin, not a fitted value:
+# it only has to exceed the jitter of relevance between near-identical searches (a few hundredths).
+FOLLOW_UP_MARGIN = 0.1
 
-    "And for refractory patients?" after "What is the usual first-line treatment?"
-    is searched as both together; its own terms then weigh double when scoring.
-    Only the previous user question is folded in: answers are quotes, and
-    folding them in would drag the search back to what was already cited.
+
+def previous_question(history: Sequence[ChatTurn] | None) -> str | None:
+    """The last non-empty user question of the conversation, if any.
+
+    Only the user's question is folded in: answers are quotes, and folding them in would drag
+    the search back to what was already cited.
     """
-    previous = next((turn.content for turn in reversed(history or []) if turn.role == "user" and turn.content.strip()), None)
-    parsed = Question.parse(question)
-    if previous is None or not parsed.is_follow_up():
-        return question, None
-    return f"{previous} {question}", parsed
+    return next((turn.content for turn in reversed(history or []) if turn.role == "user" and turn.content.strip()), None)
+
+
+def fold_follow_up(question: str, previous: str | None, relevance: Relevance, margin: float = FOLLOW_UP_MARGIN) -> str:
+    """The question to search with: `question` alone when it stands alone, else `previous` + `question`.
+
+    Whether a question stands alone is measured, not guessed from its wording: it leans on the
+    previous question only when the sources answer the two together clearly better than the
+    question alone ("And for refractory patients?" after "What is the usual first-line
+    treatment?"), and when adding it does not pull the previous question away from its own
+    evidence — an unrelated question ("What is the capital of Australia?") asked after an
+    answerable one would otherwise borrow that question's evidence instead of abstaining.
+    """
+    if previous is None or previous.strip() == question.strip():
+        return question
+    combined = f"{previous} {question}"
+    together = relevance(combined)
+    if together < relevance(question) + margin:
+        return question
+    if together < relevance(previous) - margin:
+        return question
+    return combined

@@ -37,3 +37,8 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are rejected.")
     show_progress: bool = Field(True, description="Progress bars for long ingests.")
+
+    @property
+    def holds_bundled(self) -> bool:
+        """Only the default embedded index holds the bundled corpus; any data dir the user chose is their own."""
+        return self.chroma_host is None and self.data_dir.resolve() == default_data_dir().resolve()
