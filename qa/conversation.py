@@ -28,18 +28,15 @@ def fold_follow_up(question: str, previous: str | None, relevance: Relevance, ma
     """The question to search with: `question` alone when it stands alone, else `previous` + `question`.
 
     Whether a question stands alone is measured, not guessed from its wording: it leans on the
-    previous question only when the sources answer the two together clearly better than the
-    question alone ("And for refractory patients?" after "What is the usual first-line
-    treatment?"), and when adding it does not pull the previous question away from its own
-    evidence — an unrelated question ("What is the capital of Australia?") asked after an
-    answerable one would otherwise borrow that question's evidence instead of abstaining.
+    previous question only when the sources answer the two together clearly better (by more than
+    `margin`) than the question alone — "Which cells are involved?" after "What is known about the
+    pathogenesis?". A question the sources answer by itself ("What did the authors recommend?"
+    after a question about bread) stands alone. `relevance` must fall when a question holds terms
+    the sources lack, as citeqa's calibrated relevance does (unseen terms weigh most): then an
+    unrelated question ("What is the capital of Australia?") scores no better joined to an
+    answerable one, and is not given that question's evidence.
     """
     if previous is None or previous.strip() == question.strip():
         return question
     combined = f"{previous} {question}"
-    together = relevance(combined)
-    if together < relevance(question) + margin:
-        return question
-    if together < relevance(previous) - margin:
-        return question
-    return combined
+    return combined if relevance(combined) >= relevance(question) + margin else question

@@ -88,13 +88,23 @@ def test_typos_are_repaired_against_the_corpus(real_assistant):
 
 def test_follow_up_uses_the_previous_question(real_assistant):
     history = [
-        {"role": "user", "content": "What is the usual first-line treatment?"},
-        {"role": "assistant", "content": "While initial therapy is more standard…"},
+        {"role": "user", "content": "What is known about the pathogenesis?"},
+        {"role": "assistant", "content": "Pathogenesis is not completely understood…"},
     ]
-    answer = real_assistant.ask("And for refractory patients?", history=history)
+    answer = real_assistant.ask("Which cells are involved?", history=history)
     assert not answer.abstained
-    assert answer.standalone_question.startswith("What is the usual first-line treatment?")
-    assert any("refractory" in c.text for c in answer.citations)
+    assert answer.standalone_question.startswith("What is known about the pathogenesis?")
+    assert any("B cells" in c.text for c in answer.citations)
+
+
+def test_an_unrelated_question_after_another_stands_alone(real_assistant):
+    history = [
+        {"role": "user", "content": "How long should the bread bake at 220 degrees?"},
+        {"role": "assistant", "content": "The source does not say."},
+    ]
+    answer = real_assistant.ask("What did the authors recommend?", history=history)
+    assert answer.standalone_question == "What did the authors recommend?"
+    assert not answer.abstained
 
 
 def test_multi_part_question_cites_each_part(real_assistant):

@@ -191,6 +191,10 @@ def test_a_rejected_upload_replaces_the_previous_status(page: Page, tmp_path: Pa
     expect(status).not_to_contain_text("good_note")
 
 
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_phone_marker_tap_previews_in_place_and_the_question_box_is_on_screen(
     browser: Browser, app_url: str, ui_assistant: Assistant, artifacts: Path, theme: str
@@ -205,8 +209,10 @@ def test_phone_marker_tap_previews_in_place_and_the_question_box_is_on_screen(
     assert expected.citations, "precondition: the bundled corpus answers this question"
     ask(phone, question)
     # The chat's Clear icon must not sit on top of the (long) first question.
-    clear, first = phone.locator("#cq-chat button[aria-label=Clear]").bounding_box(), phone.locator("#cq-chat .cq-question").first.bounding_box()
-    assert clear and first and (clear["y"] + clear["height"] <= first["y"] or clear["x"] + clear["width"] <= first["x"])
+    phone.locator("#cq-chat .bubble-wrap").evaluate("e => { e.scrollTop = 0; }")
+    clear = phone.locator("#cq-chat button[aria-label=Clear]").bounding_box()
+    first = phone.locator("#cq-chat .cq-question").first.bounding_box()
+    assert clear and first and not _overlap(clear, first)
     marker = phone.locator("#cq-chat a.cq-marker").first
     marker.tap()
     preview = phone.locator(".cq-preview")
@@ -266,3 +272,15 @@ def test_choose_which_documents_a_question_searches(page: Page, tmp_path: Path) 
     page.get_by_role("option").filter(has_text="heron").first.click()
     ask(page, "What is the usual first-line treatment?")
     expect(page.locator("#cq-chat .cq-abstain")).to_have_count(1)  # only the heron note was searched
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_desktop_screenshot(browser: Browser, app_url: str, artifacts: Path, theme: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{app_url}?__theme={theme}", wait_until="load")
+    ask(page, "What emerging treatment options are worth further study?")
+    page.locator("#cq-chat a.cq-marker").first.hover()
+    expect(page.locator(".cq-preview")).to_be_visible()
+    page.screenshot(path=artifacts / f"ui-1400-{theme}.png", full_page=True)
+    context.close()
