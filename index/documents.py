@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,12 +28,20 @@ class Document(BaseModel):
     doi: str | None = None
     metadata_lines: int = Field(0, description="How many leading lines are bibliographic metadata.")
     extra: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    page_starts: tuple[int, ...] = Field(
+        (), description="For paged sources (PDF): offset in `text` where page i+1 begins; empty when the source has no pages."
+    )
 
     @property
     def content_hash(self) -> str:
         """Hash of everything that shapes the indexed sentences; unchanged hash means re-ingest is a no-op."""
-        payload = self.model_dump_json(exclude={"source"})
+        # Unpaged documents hash as they did before pages were recorded, so they are not re-embedded.
+        payload = self.model_dump_json(exclude={"source"} if self.page_starts else {"source", "page_starts"})
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (from 1) holding the character at `offset`, or None for an unpaged document."""
+        return bisect_right(self.page_starts, offset) if self.page_starts else None
 
     @property
     def doi_url(self) -> str | None:

@@ -172,13 +172,32 @@ def load_pdf(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
     except (PdfReadError, OSError, ValueError) as error:
         raise DocumentError(f"{path}: not a readable PDF ({error}).") from error
     # Each page re-flowed: wrapped lines and hyphenated words joined, headings kept on their own line.
-    text = "\n\n".join(reflow(page) for page in pages if page.strip())
+    text, page_starts = _join_pages([reflow(page) for page in pages])
     if not text.strip():
         raise DocumentError(f"{path}: the PDF has no text layer (a scan?); run OCR on it first.")
     _require_text(text, str(path))
     header = parse_header(text)
     title = (reader.metadata.title if reader.metadata and reader.metadata.title else None) or _title_from(text, header, ".pdf")
-    return Document(id=document_id_for(path), text=text, source=str(path), title=title, **header)
+    return Document(id=document_id_for(path), text=text, source=str(path), title=title, page_starts=page_starts, **header)
+
+
+def _join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
+    """The pages' text joined by blank lines, and where each page begins in it (so citations can name their page).
+
+    A page without text begins where the next one does: no offset falls on it.
+    """
+    parts: list[str] = []
+    starts: list[int] = []
+    length = 0
+    for page in pages:
+        page = page.strip()
+        if page and parts:
+            length += 2  # the "\n\n" joining it to the previous page
+        starts.append(length)
+        if page:
+            parts.append(page)
+            length += len(page)
+    return "\n\n".join(parts), tuple(starts)
 
 
 _JSONL_FIELDS = {"authors", "affiliation", "journal", "year", "doi"}

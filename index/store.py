@@ -22,16 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.documents import Document, Sentence
 from index.errors import IndexUnavailableError
 from index.faults import crash_point
 from index.locking import ChromaLeaseLock, FileWriterLock, WriterLock
+
+if TYPE_CHECKING:  # llama-index takes ~10 s to import; `qa remove` never needs it
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 _PAGE = 5000
 # Chroma needs a vector for every record; the manifest is looked up by ID only.
@@ -74,6 +77,8 @@ def fresh_client(client: chromadb.ClientAPI) -> chromadb.ClientAPI:
 
 def sentence_node(sentence: Sentence, document: Document, window: str, embedding: list[float]) -> TextNode:
     """A llama-index node for one sentence, carrying what retrieval and display need."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     metadata = {field: getattr(sentence, field) for field in _SENTENCE_FIELDS}
     metadata["parallel_id"] = sentence.parallel_id or ""
     metadata.update(
@@ -139,11 +144,12 @@ class ChromaIndex:
         self,
         client: chromadb.ClientAPI,
         name: str,
-        embedding_label: str,
+        embedding_label: str | None,
         *,
         writer_wait_seconds: float = 3600.0,
         lease_seconds: float = 60.0,
     ) -> None:
+        """`embedding_label` None opens an existing index for maintenance (`qa remove`) whatever its model."""
         if len(name) < 3:
             raise IndexUnavailableError(f"Collection name '{name}' is too short: Chroma needs 3 or more characters.")
         self.name = name
@@ -162,6 +168,11 @@ class ChromaIndex:
 
     def _open_collections(self) -> None:
         client, name, embedding_label = self._client, self.name, self.embedding_label
+        self._vector_store = None
+        if embedding_label is None:
+            self.sentences, self.documents = client.get_collection(name), client.get_collection(f"{name}-documents")
+            self.state = client.get_or_create_collection(f"{name}-state")
+            return
         sentences = client.get_or_create_collection(
             name, metadata={"hnsw:space": "cosine", "embedding_model": embedding_label}
         )
@@ -172,12 +183,20 @@ class ChromaIndex:
                 "Use another --data-dir or collection, or the same model."
             )
         # Assigned together at the end: a reader never pairs a new collection with an old one.
-        self.sentences, self.documents, self.state, self.vector_store = (
+        self.sentences, self.documents, self.state = (
             sentences,
             client.get_or_create_collection(f"{name}-documents"),
             client.get_or_create_collection(f"{name}-state"),
-            ChromaVectorStore(chroma_collection=sentences),
         )
+
+    @property
+    def vector_store(self) -> ChromaVectorStore:
+        """llama-index's view of the sentence collection, made on first use (llama-index is slow to import)."""
+        if self._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._vector_store = ChromaVectorStore(chroma_collection=self.sentences)
+        return self._vector_store
 
     def reopen(self) -> None:
         """See other processes' writes in the vector search too (a server always shows them).

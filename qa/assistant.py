@@ -23,12 +23,13 @@ from index.embedding import load_embed_model, model_label  # noqa: E402
 from index.ingest import IngestReport, Ingestor  # noqa: E402
 from index.loaders import DocumentError, check_document, load_path  # noqa: E402
 from index.locking import ViewLock  # noqa: E402
+from index.listing import unknown_documents  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
 from index.splitting import detect_language  # noqa: E402
 from qa.answerers import Evidence, Retrieval  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
-from qa.conversation import standalone_question  # noqa: E402
+from qa.conversation import fold_follow_up, previous_question  # noqa: E402
 from qa.inputs import check_history, check_question  # noqa: E402
 from qa.question import question_parts  # noqa: E402
 from qa.relevance import load_relevance_model  # noqa: E402
@@ -108,7 +109,7 @@ class Assistant:
             lexical_top_k=self.settings.lexical_top_k,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
-        if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
+        if include_bundled if include_bundled is not None else self.settings.holds_bundled:
             self.add_documents([bundled_document()], show_progress=False)
 
     # --- documents ------------------------------------------------------------------------
@@ -237,32 +238,54 @@ class Assistant:
         return check_question(question, self.settings.max_question_chars)
 
     @_reads
-    def retrieve(self, question: str, top_k: int = 10) -> list[ScoredSentence]:
-        """The ranked sentences for a question: the same ranking `ask` answers from."""
-        return self.retriever.search(self._check(question), top_k=top_k).hits
+    def retrieve(self, question: str, top_k: int = 10, doc_ids: Sequence[str] | None = None) -> list[ScoredSentence]:
+        """The ranked sentences for a question (the same ranking `ask` answers from); `doc_ids`
+        limits the search to those documents (all by default)."""
+        return self.retriever.search(self._check(question), top_k=top_k, doc_ids=self._scope(doc_ids)).hits
+
+    def _scope(self, doc_ids: Sequence[str] | None) -> frozenset[str] | None:
+        """The documents a question searches: None (all) for no choice or an empty one; unknown IDs are an error."""
+        if not doc_ids:
+            return None
+        unknown_documents(doc_ids, self.catalog.documents)
+        return frozenset(doc_ids)
 
     @_reads
-    def retrieval(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Retrieval:
+    def retrieval(
+        self, question: str, history: Sequence[ChatTurn | dict] | None = None, doc_ids: Sequence[str] | None = None
+    ) -> Retrieval:
         """Everything an answerer needs: the standalone question, ranked evidence, and the decision."""
         question = self._check(question)
+        scope = self._scope(doc_ids)
         turns = check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
-        standalone = standalone_question(question, turns, lambda text: self.retriever.search(text).answerable)
-        ranking = self.retriever.search(standalone)
+        standalone = fold_follow_up(question, previous_question(turns), lambda text: self.retriever.search(text, doc_ids=scope).answerable)
+        ranking = self.retriever.search(standalone, doc_ids=scope)
         evidence = self._evidence(ranking)
         known = {s.id for e in evidence for s in (e.sentence, e.parallel) if s is not None}
         for part in question_parts(standalone):
             # Each part of a multi-part question brings its own best evidence.
-            part_ranking = self.retriever.search(part)
+            part_ranking = self.retriever.search(part, doc_ids=scope)
             best = self._evidence(part_ranking)[:1]
             if part_ranking.answer and best and best[0].sentence.id not in known:
                 evidence.insert(1, Evidence(best[0].sentence, best[0].parallel, best[0].relevance, required=True))
                 known.update(s.id for s in (best[0].sentence, best[0].parallel) if s is not None)
         return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer)
 
+    def _with_pages(self, answer: Answer) -> Answer:
+        """The answer with the PDF page of each citation, where its document kept page boundaries."""
+        paged = []
+        for citation in answer.citations:
+            document = self.catalog.documents.get(citation.doc_id)
+            paged.append(citation.model_copy(update={"page": document.page_at(citation.start) if document else None}))
+        return answer.model_copy(update={"citations": paged})
+
     @_reads
-    def ask(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[ChatTurn | dict] | None = None, doc_ids: Sequence[str] | None = None
+    ) -> Answer:
+        """Answer from the indexed documents (only from `doc_ids`, when given), citing the sentences used."""
         started = time.perf_counter()
-        answer = self.answerer.answer(self.retrieval(question, history))
+        answer = self._with_pages(self.answerer.answer(self.retrieval(question, history, doc_ids)))
         return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
 
     def _evidence(self, ranking: Ranking) -> list[Evidence]:

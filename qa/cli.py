@@ -29,8 +29,25 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _assistant(args: argparse.Namespace):
     from qa.assistant import Assistant
 
-    uses_default_index = args.data_dir is None and args.chroma_host is None
-    return Assistant(settings=_settings(args), include_bundled=uses_default_index)
+    return Assistant(settings=_settings(args))
+
+
+def _listing(settings: Settings):
+    """What the embedded index holds, read without opening Chroma; None when Chroma must be opened
+    (a Chroma server, an unknown file layout, or the default index before the bundled corpus is in)."""
+    if settings.chroma_host is not None:
+        return None
+    from index.listing import read_listing
+
+    listing = read_listing(settings.data_dir, settings.collection)
+    if listing is not None and not listing.documents and settings.holds_bundled:
+        return None  # the first use of the default index indexes the bundled corpus
+    return listing
+
+
+def _no_documents(settings: Settings) -> str:
+    where = "" if settings.holds_bundled else f" --data-dir {settings.data_dir}"
+    return f"no documents are indexed in {settings.data_dir}; add some with `qa ingest FILE...{where}`."
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -38,42 +55,100 @@ def _ask(args: argparse.Namespace) -> int:
     from qa.types import QuestionError
 
     # Checked before the model loads, so a bad question fails at once.
+    settings = _settings(args)
     try:
-        question = check_question(args.question, _settings(args).max_question_chars)
+        question = check_question(args.question, settings.max_question_chars)
     except QuestionError as error:
         return _fail(str(error)[:1].lower() + str(error)[1:])
-    assistant = _assistant(args)
-    answer = assistant.ask(question)
+    listing = _listing(settings)
+    if listing is not None and not listing.documents:
+        return _fail(_no_documents(settings))
+    answer = _remote_answer(settings, question)
+    if answer is None:
+        assistant = _assistant(args)
+        if not assistant.documents():
+            return _fail(_no_documents(settings))
+        answer = assistant.ask(question)
     if args.json:
-        print(answer.model_dump_json(indent=2, include={"question", "text", "abstained", "citations", "related", "language", "prompt_version", "latency_ms"}))
+        fields = {"question", "text", "abstained", "citations", "related", "language", "prompt_version", "latency_ms"}
+        print(answer.model_dump_json(indent=2, include=fields))
         return 0
     print(answer.text)
     if answer.abstained and answer.related:
-        print("\n" + assistant.prompts.get("related_heading", answer.language))
+        from prompts import prompts
+
+        print("\n" + prompts().get("related_heading", answer.language))
         for related in answer.related:
             print(f"  - {related.text}  ({related.sentence_id}, score {related.score:.2f})")
     for citation in answer.citations:
-        print(f"\n[{citation.marker}] {citation.sentence_id}  chars {citation.start}-{citation.end}  score {citation.score:.2f}")
+        page = f"  p. {citation.page}" if citation.page is not None else ""
+        print(f"\n[{citation.marker}] {citation.sentence_id}{page}  chars {citation.start}-{citation.end}  score {citation.score:.2f}")
         print(f"    {citation.text}")
     return 0
 
 
+def _remote_answer(settings: Settings, question: str):
+    """The answer from a running `qa serve` on this index (about a second), or None to answer here."""
+    from qa.serving import ServerUnavailable, find_server, remote_ask
+
+    record = find_server(settings)
+    if record is None:
+        return None
+    try:
+        return remote_ask(record, question)
+    except ServerUnavailable as error:
+        print(f"qa: the app at {record.url} did not answer ({error}); answering here.", file=sys.stderr)
+        return None
+
+
 def _ingest(args: argparse.Namespace) -> int:
-    report = _assistant(args).add_documents(args.paths)
+    from index.loaders import load_path
+
+    # Every file is read and checked before the model loads: a typo in a path fails at once.
+    documents = [document for path in args.paths for document in load_path(path)]
+    report = _assistant(args).add_documents(documents)
     print(report.summary())
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    for document in assistant.documents():
-        sentences = len(assistant.catalog.of_document(document.id))
-        print(f"{document.id}\t{sentences} sentences\t{document.title}")
+    from qa.ui.render import plural
+
+    settings = _settings(args)
+    listing = _listing(settings)
+    if listing is None:
+        assistant = _assistant(args)
+        documents = assistant.documents()
+        counts = {document.id: len(assistant.catalog.of_document(document.id)) for document in documents}
+    else:
+        documents, counts = listing.documents, listing.sentences
+    if not documents:
+        message = _no_documents(settings)
+        print(message[0].upper() + message[1:], file=sys.stderr)
+    for document in documents:
+        print(f"{document.id}\t{plural(counts.get(document.id, 0), 'sentence')}\t{document.title}")
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
-    removed = _assistant(args).remove_documents(args.doc_ids)
+    settings = _settings(args)
+    listing = _listing(settings)
+    if listing is None:
+        removed = _assistant(args).remove_documents(args.doc_ids)
+    else:
+        from index.listing import unknown_documents
+
+        unknown_documents(args.doc_ids, listing.ids())  # before Chroma is even imported
+        # Removal needs Chroma but neither the model nor llama-index.
+        from index.store import ChromaIndex, make_client
+
+        index = ChromaIndex(make_client(settings.data_dir), settings.collection, embedding_label=None)
+        # The same commit protocol as `Assistant.remove_documents`: under the writer lock, journalled, revision bumped.
+        with index.writer:
+            index.tidy()
+            index.remove_documents(list(args.doc_ids))
+            index.bump_revision()
+        removed = list(args.doc_ids)
     print(f"removed {', '.join(removed)}")
     return 0
 

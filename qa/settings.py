@@ -49,3 +49,8 @@ class Settings(BaseSettings):
         60.0, gt=1, description="With a Chroma server: a crashed writer's lock expires after this long (a live one renews it)."
     )
     show_progress: bool = Field(True, description="Progress bars for long ingests.")
+
+    @property
+    def holds_bundled(self) -> bool:
+        """Only the default embedded index holds the bundled corpus; any data dir the user chose is their own."""
+        return self.chroma_host is None and self.data_dir.resolve() == default_data_dir().resolve()

@@ -26,6 +26,7 @@ class Citation(BaseModel):
     language: Language
     quote: str = Field("", description="The verbatim part of the sentence the answer quotes (may be the whole sentence).")
     parallel_of: int | None = Field(None, description="Marker of the citation this one translates, if it is a parallel sentence.")
+    page: int | None = Field(None, description="Page (from 1) of a paged source such as a PDF; None otherwise.")
 
 
 class RelatedSentence(BaseModel):

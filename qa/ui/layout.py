@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gradio as gr
 
 from index.loaders import SUPPORTED_SUFFIXES
-from qa.assistant import Assistant
 from qa.ui import render
 from qa.ui.chat import Chat
-from qa.ui.library import Library
+from qa.ui.library import LOADING, Library
+from qa.ui.warmup import Warmup
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
 
 TITLE = "citeqa"
-EXAMPLES = [
-    "What is the usual first-line treatment?",
-    "What emerging treatment options are worth further study?",
-    "What is known about the pathogenesis of juvenile dermatomyositis?",
-    "What is the recommended dose of rituximab?",
-    "幼年皮肌炎的初始治疗通常包括哪些药物？",
-    "哪些新兴治疗值得进一步研究？",
-]
+# Kept in the browser's localStorage; a page reload shows the conversation again.
+CONVERSATION_STORAGE_KEY = "citeqa-conversation"
 
 _HEADER = (
     '<div class="cq-header"><div class="cq-brand">citeqa</div>'
@@ -31,25 +30,32 @@ _PANEL_ON_LOAD = """
 const focus = () => {
   const box = element.querySelector(".cq-doc-text");
   const mark = element.querySelector("mark.cq-selected") || element.querySelector(".cq-doc-text mark");
-  if (box && mark) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+  if (!box || !mark) return;
+  box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+  // Side by side with the chat, the sentence must also be on screen; on a phone the panel is far
+  // below the chat and the marker's preview shows the sentence instead (app.js).
+  if (window.matchMedia("(min-width: 901px)").matches) mark.scrollIntoView({ block: "nearest" });
 };
 watch("value", focus);
 focus();
 """
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The whole app around one shared `Assistant`; launch it with `qa.ui.serve`."""
-    chat = Chat(assistant)
-    library = Library(assistant)
+def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
+    """The whole app around one shared `Assistant` (or its `Warmup`, still loading); launch it with `qa.ui.serve`."""
+    warmup = assistant if isinstance(assistant, Warmup) else Warmup.of(assistant)
+    chat = Chat(warmup)
+    library = Library(warmup)
     english = chat.phrases("en")
 
     with gr.Blocks(title=TITLE, fill_width=True) as app:
         turns = gr.State([])  # list[Turn]: this session's conversation
+        stored = gr.BrowserState([], storage_key=CONVERSATION_STORAGE_KEY)
         gr.HTML(_HEADER, js_on_load=None)
         disclaimer = gr.HTML(render.disclaimer(english), js_on_load=None, elem_id="cq-disclaimer")
+        loading = gr.HTML(LOADING, js_on_load=None, elem_id="cq-warmup", visible=not warmup.ready)
         with gr.Row(equal_height=False, elem_id="cq-main"):
-            with gr.Column(scale=5, min_width=380):
+            with gr.Column(scale=5, min_width=320):
                 with gr.Tabs():
                     with gr.Tab("Ask · 提问", elem_id="cq-tab-ask"):
                         chatbot = gr.Chatbot(
@@ -73,39 +79,71 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                                 max_lines=4,
                                 autofocus=True,
                             )
-                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="cq-ask")
-                        gr.Examples(EXAMPLES, inputs=[question], label="Example questions · 示例问题", examples_per_page=6)
+                            ask = gr.Button(english.ask_button, variant="primary", scale=1, min_width=72, elem_id="cq-ask")
+                        with gr.Row(equal_height=True, elem_id="cq-chat-tools"):
+                            scope = gr.Dropdown(
+                                label="Search in · 检索范围",
+                                info="All documents when none is chosen · 未选择时检索全部文献",
+                                multiselect=True,
+                                choices=[],
+                                elem_id="cq-scope",
+                                scale=4,
+                            )
+                            # app.js builds the file from the transcript below: no round trip to the server.
+                            gr.Button("Export Markdown · 导出", size="sm", scale=1, min_width=120, elem_id="cq-export")
+                        examples = gr.Dataset(
+                            components=[question],
+                            samples=[],
+                            label="Example questions from your documents · 示例问题",
+                            elem_id="cq-examples",
+                            samples_per_page=6,
+                        )
                     with gr.Tab("Documents · 文献", elem_id="cq-tab-docs"):
+                        # No file_types filter: the browser would reject other files with a toast and leave the
+                        # last upload's status on screen; the loader's message names the file and the types.
                         upload = gr.File(
                             label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})",
                             file_count="multiple",
-                            file_types=list(SUPPORTED_SUFFIXES),
                             type="filepath",
                             elem_id="cq-upload",
                         )
                         status = gr.HTML("", js_on_load=None, elem_id="cq-status")
-                        documents = gr.HTML("", js_on_load=None, elem_id="cq-documents")
+                        documents = gr.HTML(LOADING, js_on_load=None, elem_id="cq-documents")
                         to_remove = gr.Dropdown(
                             label="Remove from the index", multiselect=True, choices=[], elem_id="cq-remove-choice"
                         )
                         remove = gr.Button("Remove selected documents", variant="stop", size="md", elem_id="cq-remove")
-            with gr.Column(scale=6, min_width=420):
+            with gr.Column(scale=6, min_width=320, elem_id="cq-panel-column"):
                 panel = gr.HTML(render.empty_panel(english), js_on_load=_PANEL_ON_LOAD, elem_id="cq-panel")
 
         # qa/ui/static/app.js writes a clicked marker's `turn:marker` here and presses the button.
         selection = gr.Textbox(visible="hidden", elem_id="cq-selection")
         select = gr.Button(visible="hidden", elem_id="cq-select")
+        # The conversation as Markdown plus marker previews (qa/ui/export.py), read by app.js.
+        transcript = gr.Textbox(visible="hidden", elem_id="cq-transcript")
+        # Ticks until the warm-up has opened the index, then fills what depends on the documents.
+        warming = gr.Timer(1.0, active=not warmup.ready)
 
-        chat_outputs = [chatbot, turns, panel, disclaimer, question]
+        chat_outputs = [chatbot, turns, panel, disclaimer, question, ask, transcript, stored]
         for trigger in (question.submit, ask.click):
-            trigger(chat.respond, [question, turns], chat_outputs, api_visibility="private", show_progress="hidden")
-        chatbot.clear(chat.clear, None, chat_outputs, api_visibility="private")
+            trigger(chat.respond, [question, turns, scope], chat_outputs, api_visibility="private", show_progress="hidden")
+        chatbot.clear(chat.clear, None, chat_outputs, api_visibility="private")  # also forgets the stored conversation
         select.click(chat.select, [selection, turns], [panel, disclaimer], api_visibility="private", show_progress="hidden")
+        examples.click(lambda sample: sample[0], [examples], [question], api_visibility="private")
 
-        library_outputs = [status, documents, to_remove, upload]
+        listing_outputs = [documents, to_remove, scope, examples]
+        library_outputs = [status, *listing_outputs, upload]
         upload.upload(library.upload, [upload], library_outputs, api_visibility="private", show_progress="full")
         remove.click(library.remove, [to_remove], library_outputs, api_visibility="private")
-        app.load(library.listing, None, [documents, to_remove], api_visibility="private")
+
+        def warmed() -> tuple:
+            if not warmup.ready:
+                return (gr.skip(),) * (len(listing_outputs) + 2)
+            return (*library.listing(), gr.HTML(visible=False), gr.Timer(active=False))
+
+        warming.tick(warmed, None, [*listing_outputs, loading, warming], api_visibility="private", show_progress="hidden")
+        app.load(library.listing, None, listing_outputs, api_visibility="private")
+        app.load(chat.restore, [stored], chat_outputs, api_visibility="private")
 
         gr.api(chat.ask_api, api_name="ask")
     return app

@@ -1,4 +1,8 @@
-"""The document library's callbacks: upload files into the index, list and remove documents."""
+"""The document library's callbacks: upload files into the index, list and remove documents.
+
+Every change of the documents also refreshes what depends on them: the example questions
+and the choice of documents to search.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,14 @@ import gradio as gr
 
 from index.documents import Document
 from index.loaders import DocumentError, load_path
-from qa.assistant import Assistant
 from qa.ui import render
+from qa.ui.examples import example_questions
+from qa.ui.warmup import Warmup
 
-LibraryUpdate = tuple[str, str, dict, None]
+# status, document table, remove picker, search scope, example questions
+Listing = tuple[str, dict, dict, dict]
+LibraryUpdate = tuple[str, str, dict, dict, dict, None]
+LOADING = '<div class="cq-doclist cq-empty cq-loading" role="status">Loading the index… · 正在加载索引…</div>'
 
 
 def _status(kind: str, lines: Sequence[str]) -> str:
@@ -22,16 +30,26 @@ def _status(kind: str, lines: Sequence[str]) -> str:
 
 
 class Library:
-    """Callbacks bound to one shared `Assistant`; its writes take the index's writer lock, and
-    questions keep being answered meanwhile."""
+    """Callbacks bound to the app's one `Assistant` (opened by `warmup`); its writes take the index's
+    writer lock, and questions keep being answered meanwhile."""
 
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
+    def __init__(self, warmup: Warmup) -> None:
+        self.warmup = warmup
 
-    def listing(self) -> tuple[str, dict]:
-        """The document table and the remove picker's choices."""
-        documents = self.assistant.documents()
-        return render.document_list(documents), gr.update(choices=[d.id for d in documents], value=[])
+    def listing(self) -> Listing:
+        """The document table, the remove picker's and the search scope's choices, and example questions."""
+        if not self.warmup.ready:
+            return LOADING, gr.update(), gr.update(), gr.update()
+        assistant = self.warmup.get()
+        documents = assistant.documents()
+        choices = [d.id for d in documents]
+        examples = example_questions(documents, assistant.catalog.of_document)
+        return (
+            render.document_list(documents),
+            gr.update(choices=choices, value=[]),
+            gr.update(choices=[(d.title or d.id, d.id) for d in documents], value=[]),
+            gr.Dataset(samples=[[question] for question in examples]),
+        )
 
     def _update(self, status: str) -> LibraryUpdate:
         # The trailing None clears the upload box so the same file can be uploaded again.
@@ -54,12 +72,12 @@ class Library:
         for number, document in enumerate(loaded):
             progress((number, len(loaded)), desc=f"Indexing {document.id}")
             try:
-                report = self.assistant.add_documents([document], show_progress=False)
+                report = self.warmup.get().add_documents([document], show_progress=False)
             except DocumentError as error:
                 rejected.append(f"Rejected: {error}")
                 continue
             verb = "added" if report.added else "replaced" if report.replaced else "already indexed, unchanged"
-            report_lines.append(f"{document.id}: {verb} ({report.sentences_written} sentences indexed).")
+            report_lines.append(f"{document.id}: {verb} ({render.plural(report.sentences_written, 'sentence')} indexed).")
         kind = "error" if rejected and not report_lines else "warning" if rejected else "ok"
         return self._update(_status(kind, [*rejected, *report_lines]))
 
@@ -67,7 +85,7 @@ class Library:
         if not doc_ids:
             return self._update(_status("warning", ["Choose the documents to remove first."]))
         try:
-            removed = self.assistant.remove_documents(doc_ids)
+            removed = self.warmup.get().remove_documents(doc_ids)
         except DocumentError as error:
             return self._update(_status("error", [str(error)]))
         return self._update(_status("ok", [f"{doc_id}: removed from the index." for doc_id in removed]))

@@ -33,6 +33,12 @@ class Phrases:
     source_file: str
     empty_panel: str
     ask_placeholder: str
+    ask_button: str
+    empty_question: str
+    no_documents: str
+    loading: str
+    page: str  # has a {page} placeholder
+    copy: str
 
 
 _OWN: dict[Language, dict[str, str]] = {
@@ -51,6 +57,13 @@ _OWN: dict[Language, dict[str, str]] = {
         "empty_panel": "Ask a question: the sentences its answer quotes appear here, highlighted in their document. "
         "Click a marker such as [1] in an answer to jump to that sentence.",
         "ask_placeholder": "Ask a question about the documents…",
+        "ask_button": "Ask",
+        "empty_question": "Type a question first.",
+        "no_documents": "No documents are indexed yet, so there is nothing to answer from. "
+        "Add .txt, .md, .pdf or .jsonl files in the Documents tab (or with `qa ingest FILE`), then ask again.",
+        "loading": "Loading the index and the embedding model… the first answer waits for it.",
+        "page": "p. {page}",
+        "copy": "Copy with citations",
     },
     "zh": {
         "searching": "正在检索来源…",
@@ -67,6 +80,13 @@ _OWN: dict[Language, dict[str, str]] = {
         "empty_panel": "请提问：回答所引用的句子会在此处的原文中高亮显示。"
         "点击回答中的 [1] 等标记可跳转到对应句子。",
         "ask_placeholder": "就文献内容提问…",
+        "ask_button": "提问",
+        "empty_question": "请先输入问题。",
+        "no_documents": "尚未索引任何文献，因此无从回答。请在“文献”标签页添加 .txt、.md、.pdf 或 .jsonl 文件"
+        "（或使用 `qa ingest FILE`），然后再提问。",
+        "loading": "正在加载索引和嵌入模型……第一个回答需要等待加载完成。",
+        "page": "第 {page} 页",
+        "copy": "复制（含引用）",
     },
 }
 

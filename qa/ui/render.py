@@ -71,7 +71,7 @@ def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
     if answer is None:
         return f'<div class="cq-answer cq-pending">{_text(phrases.searching)}</div>'
     if answer.abstained:
-        return _abstention_message(answer, phrases)
+        return _abstention_message(turn_index, answer, phrases)
     text = turn.visible_text
     parallel = {c.marker for c in answer.citations if c.parallel_of is not None}
     known = {c.marker for c in answer.citations}
@@ -85,11 +85,17 @@ def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
         position = run.end()
     parts.append(_text(text[position:]))
     # Tests and the typing caret (app.css) tell a finished answer by the missing cq-streaming.
-    classes = "cq-answer" if len(text) == len(answer.text) else "cq-answer cq-streaming"
-    return f'<div class="{classes}">{_paragraphs("".join(parts))}</div>'
+    if len(text) < len(answer.text):
+        return f'<div class="cq-answer cq-streaming">{_paragraphs("".join(parts))}</div>'
+    return f'<div class="cq-answer">{_paragraphs("".join(parts))}{_copy_link(turn_index, phrases)}</div>'
 
 
-def _abstention_message(answer: Answer, phrases: Phrases) -> str:
+def _copy_link(turn_index: int, phrases: Phrases) -> str:
+    """app.js copies this turn's Markdown (answer, markers, cited sentences and their sources)."""
+    return f'<p class="cq-tools"><a class="cq-copy" href="#cq-copy-{turn_index}">{_text(phrases.copy)}</a></p>'
+
+
+def _abstention_message(turn_index: int, answer: Answer, phrases: Phrases) -> str:
     related = "".join(
         f'<li><span class="cq-related-text">{_text(r.text)}</span>{_score(r.score, phrases)}</li>' for r in answer.related
     )
@@ -99,7 +105,10 @@ def _abstention_message(answer: Answer, phrases: Phrases) -> str:
         if related
         else ""
     )
-    return f'<div class="cq-answer cq-abstained"><p class="cq-abstain">{_text(answer.text)}</p>{listing}</div>'
+    return (
+        f'<div class="cq-answer cq-abstained"><p class="cq-abstain">{_text(answer.text)}</p>{listing}'
+        f"{_copy_link(turn_index, phrases)}</div>"
+    )
 
 
 def conversation(turns: Sequence[Turn], phrases_for: Callable[[Turn], Phrases]) -> list[dict[str, str]]:
@@ -132,6 +141,15 @@ def empty_panel(phrases: Phrases) -> str:
     return f'<div class="cq-source cq-empty"><p>{_text(phrases.empty_panel)}</p></div>'
 
 
+def loading_panel(phrases: Phrases) -> str:
+    return f'<div class="cq-source cq-empty cq-loading" role="status"><p>{_text(phrases.loading)}</p></div>'
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 sentence", "2 sentences"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _metadata(document: Document, phrases: Phrases) -> str:
     lines = [f'<div class="cq-kicker">{_text(phrases.source)}</div>', f'<h3 class="cq-title">{_text(document.title or document.id)}</h3>']
     if document.authors:
@@ -151,6 +169,10 @@ def _metadata(document: Document, phrases: Phrases) -> str:
     return f'<header class="cq-doc-head">{"".join(lines)}</header>'
 
 
+def _page(citation: Citation, phrases: Phrases) -> str:
+    return f'<span class="cq-page">{_text(phrases.page.format(page=citation.page))}</span>' if citation.page else ""
+
+
 def _citation_item(turn_index: int, citation: Citation, selected: bool, phrases: Phrases) -> str:
     selection = Selection(turn_index, citation.marker)
     note = (
@@ -163,7 +185,7 @@ def _citation_item(turn_index: int, citation: Citation, selected: bool, phrases:
     return (
         f'<li class="{classes} {kind}" data-cq-select="{selection.token}">'
         f'<div class="cq-cite-top">{marker_link(selection, citation.parallel_of is not None)}'
-        f"{_language_tag(citation.language)}{note}{_score(citation.score, phrases)}</div>"
+        f"{_language_tag(citation.language)}{_page(citation, phrases)}{note}{_score(citation.score, phrases)}</div>"
         f'<div class="cq-cite-text">{_text(citation.text)}</div></li>'
     )
 

@@ -94,14 +94,34 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
 
 
 def launch(argv: list[str] | argparse.Namespace | None = None) -> None:
-    """Parse options, open the index (the bundled corpus by default) and serve until interrupted."""
+    """Parse options and serve until interrupted; the index (the bundled corpus by default) and the
+    model load in the background after the page is up, so the app answers its URL within seconds."""
     args, auth = options(argv)
     if warning := exposure_warning(args.host, auth):
         print(warning, file=sys.stderr)
-    # Imported here so `--help` and option errors answer at once, before the model loads.
-    from qa.assistant import Assistant
+    # Imported here so `--help` and option errors answer at once.
+    from qa.serving import announce
+    from qa.settings import Settings
     from qa.ui.layout import build_app
+    from qa.ui.warmup import Warmup
 
-    print("Loading the index and the embedding model…", file=sys.stderr)
-    assistant = Assistant(data_dir=args.data_dir, chroma_host=args.chroma_host, chroma_port=args.chroma_port)
-    serve(build_app(assistant), args.host, args.port, auth, max_upload_bytes=assistant.settings.max_upload_bytes)
+    overrides = {
+        key: value
+        for key, value in (("data_dir", args.data_dir), ("chroma_host", args.chroma_host), ("chroma_port", args.chroma_port))
+        if value is not None
+    }
+    settings = Settings(**overrides)
+
+    def open_assistant():
+        from qa.assistant import Assistant
+
+        return Assistant(settings=settings)
+
+    warmup = Warmup(open_assistant)
+    app = build_app(warmup)
+    serve(app, args.host, args.port, auth, block=False, max_upload_bytes=settings.max_upload_bytes)
+    print("Loading the index and the embedding model in the background…", file=sys.stderr)
+    warmup.start()
+    # `qa ask` in another terminal finds this server through the record and asks it instead of loading the model.
+    announce(settings, args.host, app.server_port or args.port, auth is not None)
+    app.block_thread()

@@ -1,9 +1,11 @@
-"""One browser session's conversation: its turns, and how a clicked marker names a citation."""
+"""One browser session's conversation: its turns, how they are kept in the browser, and how a clicked marker names a citation."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from pydantic import ValidationError
 
 from qa.types import Answer, ChatTurn
 
@@ -29,6 +31,23 @@ def history(turns: list[Turn]) -> list[ChatTurn]:
         if turn.answer is not None
         for message in (ChatTurn(role="user", content=turn.question), ChatTurn(role="assistant", content=turn.answer.text))
     ]
+
+
+def saved(turns: list[Turn]) -> list[dict]:
+    """The answered turns as JSON for the browser's storage, so the conversation survives a reload."""
+    return [{"question": t.question, "answer": t.answer.model_dump(mode="json")} for t in turns if t.answer is not None]
+
+
+def restored(data: object) -> list[Turn]:
+    """Turns back from the browser's storage; anything unreadable (an older format, a hand edit) is dropped."""
+    turns: list[Turn] = []
+    for item in data if isinstance(data, list) else []:
+        try:
+            answer = Answer.model_validate(item["answer"])
+            turns.append(Turn(question=str(item["question"]), answer=answer, shown=len(answer.text)))
+        except (KeyError, TypeError, ValidationError):
+            continue
+    return turns
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,8 @@ def test_author_line_ranks_first_for_an_authorship_question(real_assistant):
 
 def test_follow_up_is_answered_from_the_previous_question_or_alone(real_assistant):
     history = [
-        {"role": "user", "content": "What is the usual first-line treatment?"},
-        {"role": "assistant", "content": "While initial therapy is more standard…"},
+        {"role": "user", "content": "What is known about the pathogenesis?"},
+        {"role": "assistant", "content": "Pathogenesis is not completely understood…"},
     ]
     answer = real_assistant.ask("And for refractory patients?", history=history)
     # Folded in only when that makes the question more answerable; either way the refractory clause answers.

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 
-def run_qa(*args, data_dir):
-    env = dict(os.environ, CITEQA_EMBEDDING="hash", CITEQA_SHOW_PROGRESS="false", HF_HUB_OFFLINE="1")
+def run_qa(*args, data_dir, **env_vars):
+    env = dict(os.environ, CITEQA_EMBEDDING="hash", CITEQA_SHOW_PROGRESS="false", HF_HUB_OFFLINE="1", **env_vars)
     return subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "qa.cli", *args, *(["--data-dir", str(data_dir)] if data_dir else [])],
         capture_output=True,
         text=True,
         env=env,
@@ -48,7 +48,40 @@ def test_ingest_ask_json_list_remove(tmp_path):
 
     removed = run_qa("remove", "trial", data_dir=data_dir)
     assert removed.returncode == 0
-    assert run_qa("list", data_dir=data_dir).stdout == ""
+    empty = run_qa("list", data_dir=data_dir)
+    assert empty.stdout == ""
+    assert f"No documents are indexed in {data_dir}; add some with `qa ingest FILE... --data-dir {data_dir}`" in empty.stderr
+
+
+def test_an_empty_index_says_how_to_add_documents(tmp_path):
+    asked = run_qa("ask", "What did the trial find?", data_dir=tmp_path / "empty")
+    assert asked.returncode == 2
+    assert "no documents are indexed" in asked.stderr and "qa ingest" in asked.stderr
+
+
+def test_a_data_dir_from_the_environment_gets_no_bundled_corpus(tmp_path):
+    listed = run_qa("list", data_dir=None, CITEQA_DATA_DIR=str(tmp_path / "mine"))
+    assert listed.returncode == 0
+    assert listed.stdout == ""
+    assert "No documents are indexed" in listed.stderr
+
+
+def test_one_sentence_is_singular_and_unknown_removals_are_named(tmp_path):
+    source = tmp_path / "note.txt"
+    source.write_text("Sea otters hold hands while they sleep.", encoding="utf-8")
+    assert run_qa("ingest", str(source), data_dir=tmp_path / "index").returncode == 0
+    assert run_qa("list", data_dir=tmp_path / "index").stdout.startswith("note\t1 sentence\t")
+    removed = run_qa("remove", "note", "nope", data_dir=tmp_path / "index")
+    assert removed.returncode == 2
+    assert "'nope'" in removed.stderr
+    assert run_qa("list", data_dir=tmp_path / "index").stdout.startswith("note\t")  # nothing removed
+
+
+def test_a_missing_file_fails_before_the_index_opens(tmp_path):
+    result = run_qa("ingest", str(tmp_path / "missing.pdf"), data_dir=tmp_path / "index")
+    assert result.returncode == 2
+    assert "missing.pdf: no such file" in result.stderr
+    assert not (tmp_path / "index").exists()
 
 
 def test_a_bad_file_exits_2_and_names_it(tmp_path):

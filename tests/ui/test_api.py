@@ -6,7 +6,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from qa import Answer, Assistant
+from qa import Answer, Assistant, QuestionError
 
 QUESTION = "What emerging treatment options are worth further study?"
 
@@ -32,10 +32,10 @@ def test_ask_returns_the_answer_with_its_citations(client: Client, ui_assistant:
 
 
 def test_history_is_used_for_follow_ups(client: Client, ui_assistant: Assistant) -> None:
-    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "…"}]
-    result = client.predict(question="And for refractory patients?", history=history, api_name="/ask")
-    expected = ui_assistant.ask("And for refractory patients?", history=history)
-    assert result["standalone_question"] == expected.standalone_question != "And for refractory patients?"
+    history = [{"role": "user", "content": "What is known about the pathogenesis?"}, {"role": "assistant", "content": "…"}]
+    result = client.predict(question="Which cells are involved?", history=history, api_name="/ask")
+    expected = ui_assistant.ask("Which cells are involved?", history=history)
+    assert result["standalone_question"] == expected.standalone_question != "Which cells are involved?"
 
 
 def test_an_empty_question_is_refused_with_the_reason(client: Client) -> None:
@@ -72,3 +72,22 @@ def test_lone_surrogates_are_refused_at_once(app_url: str, body: str, message: s
         assert event.status_code == 200, event.text
         stream = http.get(f"/gradio_api/call/ask/{event.json()['event_id']}").text
     assert "event: error" in stream and message in stream, stream
+
+
+def test_qa_ask_uses_a_running_app(app_url: str, ui_assistant: Assistant, tmp_path) -> None:
+    """What `qa ask` does when `qa serve` runs on the same index: one HTTP round trip, same answer."""
+    import os
+    from urllib.parse import urlparse
+
+    from qa.serving import ServeRecord, announce, find_server, remote_ask
+
+    settings = ui_assistant.settings.model_copy(update={"data_dir": tmp_path})
+    announce(settings, "127.0.0.1", urlparse(app_url).port, auth=False)
+    record = find_server(settings)
+    assert record == ServeRecord("127.0.0.1", urlparse(app_url).port, os.getpid(), settings.collection, settings.embedding, False)
+    answer = remote_ask(record, QUESTION)
+    expected = ui_assistant.ask(QUESTION)
+    assert (answer.text, answer.citations) == (expected.text, expected.citations)
+    with pytest.raises(QuestionError, match="empty"):
+        remote_ask(record, "   ")
+    assert find_server(settings.model_copy(update={"collection": "another"})) is None

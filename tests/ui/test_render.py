@@ -107,3 +107,17 @@ def test_chinese_phrases_come_from_the_prompt_templates() -> None:
     zh = phrases(prompts(), "zh")
     assert zh.abstain == prompts().get("abstain", "zh").strip()
     assert zh.disclaimer in render.disclaimer(zh)
+
+
+def test_pdf_citations_show_their_page_and_markdown_names_title_page_and_doi() -> None:
+    from qa.ui.export import turn_markdown
+
+    answer = _answer()
+    paged = answer.model_copy(update={"citations": [answer.citations[0].model_copy(update={"page": 4}), answer.citations[1]]})
+    turn = Turn(question=paged.question, answer=paged, shown=len(paged.text))
+    panel = render.source_panel(0, turn, 1, lambda _: DOCUMENT, EN)
+    assert '<span class="cq-page">p. 4</span>' in panel
+    assert panel.count("cq-page") == 1  # the unpaged citation has none
+    markdown = turn_markdown(turn, lambda _: DOCUMENT, EN)
+    assert f"[1] “{SENTENCE}” — {SCRIPT}, p. 4, doi:10.1/x<y (https://doi.org/10.1/x<y)" in markdown
+    assert markdown.startswith(f"**{paged.question}**")

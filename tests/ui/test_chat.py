@@ -1,0 +1,35 @@
+"""The chat's callbacks without a browser: empty questions, an empty index, stored conversations."""
+
+from __future__ import annotations
+
+import threading
+
+import gradio as gr
+
+from qa import Assistant
+from qa.ui.chat import CHAT_OUTPUTS, Chat
+from qa.ui.session import Turn, restored, saved
+from qa.ui.warmup import Warmup
+
+
+def test_an_empty_question_leaves_every_output_as_it_is(hash_assistant: Assistant) -> None:
+    chat = Chat(Warmup.of(hash_assistant), threading.Lock())
+    updates = list(chat.respond("   ", [Turn("earlier question")]))
+    assert len(updates) == 1 and len(updates[0]) == CHAT_OUTPUTS
+    assert all(isinstance(output, type(gr.skip())) and output == gr.skip() for output in updates[0])
+
+
+def test_an_empty_index_says_there_are_no_documents_and_how_to_add_them(hash_settings) -> None:
+    chat = Chat(Warmup.of(Assistant(settings=hash_settings, include_bundled=False)), threading.Lock())
+    messages = list(chat.respond("What did the trial find?", []))[-1][0]
+    assert "No documents are indexed yet" in messages[-1]["content"]
+    assert "Documents tab" in messages[-1]["content"]
+
+
+def test_a_stored_conversation_comes_back_and_junk_is_dropped(hash_assistant: Assistant) -> None:
+    answer = hash_assistant.ask("What is the usual first-line treatment?")
+    stored = saved([Turn("What is the usual first-line treatment?", answer, len(answer.text)), Turn("pending")])
+    turns = restored([*stored, {"question": "x"}, "junk"])
+    assert [(t.question, t.answer) for t in turns] == [("What is the usual first-line treatment?", answer)]
+    assert turns[0].visible_text == answer.text
+    assert restored(None) == []
