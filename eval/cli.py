@@ -21,6 +21,7 @@ from eval.runner import SET_NAMES, EvalSet, by_category, load_set, run_system, s
 from eval.systems import CiteqaSystem, System
 from index.embedding import model_label
 from qa import Assistant, Settings
+from qa.cli import settings_from_args
 
 DEFAULT_OUT = Path("eval/reports/latest")
 
@@ -49,14 +50,29 @@ def _command(args: argparse.Namespace) -> str:
     parts = ["qa", "eval", "--set", args.set_name, "--out", str(args.out)]
     parts += ["--gate"] * args.gate + ["--no-baseline"] * args.no_baseline
     parts += ["--limit", str(args.limit)] if args.limit else []
+    for flag in ("answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            parts += ["--" + flag.removesuffix("_s").replace("_", "-"), str(value)]
     return shlex.join(parts)
 
 
-def _systems(evalset: EvalSet, work_dir: Path, with_baseline: bool) -> tuple[Assistant, list[System]]:
+def _systems(
+    evalset: EvalSet, work_dir: Path, with_baseline: bool, settings: Settings, only: str | None
+) -> tuple[Assistant, list[System]]:
     # A fresh index per run: figures never depend on what an earlier run left behind.
-    assistant = Assistant(data_dir=work_dir / "citeqa", include_bundled=False, settings=Settings(data_dir=work_dir / "citeqa"))
+    extractive = settings.model_copy(update={"data_dir": work_dir / "citeqa", "answerer": "extractive"})
+    assistant = Assistant(data_dir=work_dir / "citeqa", include_bundled=False, settings=extractive)
     assistant.ingest(evalset.documents, total=len(evalset.documents), show_progress=len(evalset.documents) > 1)
-    systems: list[System] = [CiteqaSystem(assistant)]
+    # Each configured answerer answers the same questions over the same index.
+    systems: list[System] = []
+    if only in (None, "extractive"):
+        systems.append(CiteqaSystem(assistant))
+    if settings.llm_gguf is not None or settings.llm_url:
+        if only in (None, "generative"):
+            systems.append(CiteqaSystem(assistant.using("generative"), name="citeqa-generative"))
+    else:
+        print("No LLM configured (--llm-gguf PATH or --llm-url URL): reporting the extractive answerer only.", file=sys.stderr)
     if with_baseline:
         systems.append(LlamaIndexBaseline(evalset.documents, assistant.embed_model, work_dir / "baseline"))
     return assistant, systems
@@ -70,7 +86,8 @@ def run_eval(args: argparse.Namespace) -> int:
     judge = OfflineJudge()
     validation = validate_judge(judge)
     with tempfile.TemporaryDirectory(prefix="citeqa-eval-") as work:
-        assistant, systems = _systems(evalset, Path(work), with_baseline=not args.no_baseline)
+        settings = settings_from_args(args)
+        assistant, systems = _systems(evalset, Path(work), not args.no_baseline, settings, getattr(args, "answerer", None))
         sections = []
         for system in systems:
             run = run_system(system, evalset, judge)

@@ -114,6 +114,10 @@ class ItemResult(BaseModel):
     judgements: list[StatementJudgement]
     metrics: ItemMetrics
     latency_ms: float
+    unbacked_sentences: int = 0
+    written_sentences: int = 0
+    dropped_sentences: int = 0
+    fallback: str = ""
 
 
 class SystemRun(BaseModel):
@@ -163,6 +167,10 @@ def score_item(
         judgements=judgements,
         metrics=item_metrics,
         latency_ms=round(response.latency_ms, 1),
+        unbacked_sentences=response.unbacked_sentences,
+        written_sentences=response.written_sentences,
+        dropped_sentences=response.dropped_sentences,
+        fallback=response.fallback,
     )
 
 
@@ -207,6 +215,14 @@ def summarize(run: SystemRun, evalset: EvalSet) -> dict[str, MetricValue]:
     for name, value in (("precision", abstention.precision), ("recall", abstention.recall), ("f1", abstention.f1)):
         if value is not None:
             summary[f"abstention_{name}"] = MetricValue(value=value, n=len(items))
+    summary["unbacked_sentences"] = MetricValue(value=float(sum(item.unbacked_sentences for item in items)), n=len(items))
+    written = sum(item.written_sentences for item in items)
+    fallbacks = sum(bool(item.fallback) for item in items)
+    if written:
+        dropped = metrics.verification_dropped(written, sum(item.dropped_sentences for item in items))
+        summary["dropped_by_verification"] = MetricValue(value=dropped, n=written)
+    if written or fallbacks:
+        summary["generation_fallback_rate"] = MetricValue(value=fallbacks / len(items), n=len(items))
     p50, p95 = metrics.latency_percentiles([item.latency_ms for item in items])
     summary["latency_p50_ms"] = MetricValue(value=p50, n=len(items))
     summary["latency_p95_ms"] = MetricValue(value=p95, n=len(items))

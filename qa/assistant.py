@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -22,12 +24,17 @@ from index.splitting import detect_language  # noqa: E402
 from index.loaders import DocumentError, load_path  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
+from qa.answerers import Evidence, Retrieval  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
 from qa.conversation import standalone_question  # noqa: E402
 from qa.retrieval import HybridRetriever, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.spelling import SpellingCorrector, vocabulary  # noqa: E402
 from qa.types import Answer, ChatTurn, QuestionError  # noqa: E402
+from qa.question import Question  # noqa: E402
+
+if TYPE_CHECKING:
+    from qa.generative import GenerativeAnswerer
 
 
 class Assistant:
@@ -82,8 +89,32 @@ class Assistant:
             self.prompts,
             self.settings,
         )
+        # The generative answerer (Settings.answerer) writes; the extractive one stays its fallback.
+        self.generative: GenerativeAnswerer | None = None
+        if self.settings.answerer == "generative":
+            self.generative = self._generative_answerer()
         if include_bundled if include_bundled is not None else data_dir is None and chroma_host is None:
             self.add_documents([bundled_document()], show_progress=False)
+
+    def _generative_answerer(self) -> GenerativeAnswerer:
+        import numpy as np
+
+        # The support judge lives with the evaluation (eval.judge), which uses it too.
+        from eval.judge.offline import OfflineJudge
+        from qa.generative import GenerativeAnswerer
+        from qa.verify import Verifier
+
+        # The judge's features were trained on all-MiniLM-L6-v2: when that is the embedder, share it.
+        reuse = self.embed_model_languages is not None and self.settings.embedding == "minilm"
+        embed = (lambda texts: np.asarray(self.embed_model.get_text_embedding_batch(texts))) if reuse else None
+        return GenerativeAnswerer(self.prompts, self.settings, Verifier(OfflineJudge(embed=embed)))
+
+    def using(self, answerer: str) -> Assistant:
+        """This assistant with another answerer ("extractive" or "generative"), sharing index and models."""
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy(update={"answerer": answerer})
+        other.generative = None if answerer == "extractive" else self.generative or other._generative_answerer()
+        return other
 
     # --- documents ------------------------------------------------------------------------
 
@@ -164,6 +195,15 @@ class Assistant:
         return self.retriever.search(self._check(question), top_k=top_k)
 
     def ask(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Answer:
+        answer: Answer | None = None
+        for item in self.ask_stream(question, history):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # ask_stream always ends with the answer
+        return answer
+
+    def ask_stream(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Iterator[str | Answer]:
+        """Draft text as a generative answer is written (nothing for the extractive one), then the final `Answer`."""
         started = time.perf_counter()
         question = self._check(question)
         turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
@@ -176,4 +216,22 @@ class Assistant:
         dense = self.retriever.dense(standalone, query_vector) if dense_readable else {}
         hits = self.retriever.fuse(dense, self.retriever.lexical(standalone))
         answer = self.answerer.answer(question, standalone, hits, query_vector, focus, dense_readable)
-        return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+        if self.generative is not None:
+            # ADAPTER until the Retrieval-based ask path lands: the extractive pipeline's units become
+            # the Retrieval, its answer the fallback, and its abstention (relevance below
+            # settings.min_relevance, or a premise the best sentence denies) the answerable gate.
+            parsed = Question.parse(standalone)
+            units = self.answerer.units(parsed, hits, self.answerer.term_weights(parsed, focus), query_vector, dense_readable) if hits else []
+            retrieval = Retrieval(
+                question=question,
+                standalone=standalone,
+                language=answer.language,
+                evidence=[Evidence(u.sentence, u.parallel, u.relevance) for u in units],
+                answerable=not answer.abstained,
+            )
+            for item in self.generative.stream(retrieval, fallback_answer=answer):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+        yield answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})

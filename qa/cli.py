@@ -16,12 +16,22 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chroma-port", type=int, default=None, help="Chroma server port (default 8000).")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        key: value
-        for key, value in (("data_dir", args.data_dir), ("chroma_host", args.chroma_host), ("chroma_port", args.chroma_port))
-        if value is not None
-    }
+def llm_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--answerer", choices=("extractive", "generative"), default=None,
+                        help="extractive: verbatim quotes, no model (default); generative: a model writes, every sentence verified.")
+    parser.add_argument("--llm-gguf", type=Path, help="A local GGUF model run in-process (implies --answerer generative).")
+    parser.add_argument("--llm-url", help="An OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --answerer generative); "
+                        "its API key, if any, in $CITEQA_LLM_API_KEY.")
+    parser.add_argument("--llm-model", help="Model name to ask the server for.")
+    parser.add_argument("--llm-timeout", type=float, dest="llm_timeout_s", help="Seconds to wait for a written answer (default 180).")
+    parser.add_argument("--llm-threads", type=int, help="CPU threads for --llm-gguf (default 1).")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    names = ("data_dir", "chroma_host", "chroma_port", "answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads")
+    overrides = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    if "answerer" not in overrides and ("llm_gguf" in overrides or "llm_url" in overrides):
+        overrides["answerer"] = "generative"  # naming a model means wanting it to write
     return Settings(**overrides)
 
 
@@ -29,11 +39,11 @@ def _assistant(args: argparse.Namespace):
     from qa.assistant import Assistant
 
     uses_default_index = args.data_dir is None and args.chroma_host is None
-    return Assistant(settings=_settings(args), include_bundled=uses_default_index)
+    return Assistant(settings=settings_from_args(args), include_bundled=uses_default_index)
 
 
 def _ask(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from_args(args)
     question = args.question.strip()
     # Checked before the model loads, so a bad question fails at once.
     if not question:
@@ -42,10 +52,16 @@ def _ask(args: argparse.Namespace) -> int:
         return _fail(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}.")
     assistant = _assistant(args)
     answer = assistant.ask(question)
+    if answer.fallback:
+        print(f"qa: note: the written answer is not shown ({answer.fallback}); quoting the sources instead.", file=sys.stderr)
     if args.json:
-        print(answer.model_dump_json(indent=2, include={"question", "text", "abstained", "citations", "related", "language", "prompt_version", "latency_ms"}))
+        fields = {"question", "text", "abstained", "citations", "related", "language", "prompt_version", "latency_ms"}
+        fields |= {"answerer", "sentences", "fallback", "notice"} if answer.answerer != "extractive" else set()
+        print(answer.model_dump_json(indent=2, include=fields))
         return 0
     print(answer.text)
+    if answer.notice:
+        print(answer.notice)
     if answer.abstained and answer.related:
         print("\n" + assistant.prompts.get("related_heading", answer.language))
         for related in answer.related:
@@ -97,6 +113,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="Print the answer with its citations as JSON.")
     _index_options(ask)
+    llm_options(ask)
     ask.set_defaults(run=_ask)
 
     ingest = commands.add_parser("ingest", help="Add or update .txt, .md, .pdf, .jsonl files.")
@@ -119,6 +136,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--username")
     serve.add_argument("--password")
     _index_options(serve)
+    llm_options(serve)
     serve.set_defaults(run=_serve)
 
     evaluation = commands.add_parser("eval", help="Run the faithfulness evaluation.")
@@ -126,6 +144,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
         from eval.cli import add_eval_arguments, run_eval
 
         add_eval_arguments(evaluation)
+        llm_options(evaluation)
         evaluation.set_defaults(run=run_eval)
     return parser
 

@@ -68,6 +68,9 @@ def user_message(question: str) -> str:
 def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
     """The answer as streamed so far, its markers linked to their citations."""
     answer = turn.answer
+    if answer is None and turn.draft:
+        # Unverified text: plain, no markers, until verification replaces it.
+        return f'<div class="cq-answer cq-draft cq-streaming">{_paragraphs(_text(turn.draft))}</div>'
     if answer is None:
         return f'<div class="cq-answer cq-pending">{_text(phrases.searching)}</div>'
     if answer.abstained:
@@ -86,7 +89,9 @@ def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
     parts.append(_text(text[position:]))
     # Tests and the typing caret (app.css) tell a finished answer by the missing cq-streaming.
     classes = "cq-answer" if len(text) == len(answer.text) else "cq-answer cq-streaming"
-    return f'<div class="{classes}">{_paragraphs("".join(parts))}</div>'
+    # Says when verification removed sentences of a written answer, or replaced it by quotes.
+    notice = f'<p class="cq-notice">{_text(answer.notice)}</p>' if answer.notice and len(text) == len(answer.text) else ""
+    return f'<div class="{classes}">{_paragraphs("".join(parts))}{notice}</div>'
 
 
 def _abstention_message(answer: Answer, phrases: Phrases) -> str:

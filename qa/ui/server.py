@@ -24,6 +24,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--chroma-port", type=int, help="Port of the Chroma server.")
     cli.add_argument("--username", help="Require this username to open the app (with --password).")
     cli.add_argument("--password", help="Require this password to open the app (with --username).")
+    from qa.cli import llm_options
+
+    llm_options(cli)
     return cli
 
 
@@ -88,5 +91,8 @@ def launch(argv: list[str] | argparse.Namespace | None = None) -> None:
     from qa.ui.layout import build_app
 
     print("Loading the index and the embedding model…", file=sys.stderr)
-    assistant = Assistant(data_dir=args.data_dir, chroma_host=args.chroma_host, chroma_port=args.chroma_port)
+    from qa.cli import settings_from_args
+
+    uses_default_index = args.data_dir is None and args.chroma_host is None
+    assistant = Assistant(settings=settings_from_args(args), include_bundled=uses_default_index)
     serve(build_app(assistant), args.host, args.port, auth)
