@@ -24,7 +24,7 @@ from eval.systems import CitedSource, Passage, System, SystemResponse
 from index.corpus import bundled_document
 from index.documents import Document
 from index.splitting import split_document
-from qa.types import ChatTurn
+from qa.types import AnswerSentence, ChatTurn
 
 SetName = Literal["jdm", "pubmedqa"]
 SET_NAMES: tuple[SetName, ...] = ("jdm", "pubmedqa")
@@ -115,9 +115,8 @@ class ItemResult(BaseModel):
     metrics: ItemMetrics
     latency_ms: float
     unbacked_sentences: int = 0
-    written_sentences: int = 0
-    dropped_sentences: int = 0
     fallback: str = ""
+    written: list[AnswerSentence] = Field(default_factory=list, description="A generative answer's sentences, shown or dropped and why.")
 
 
 class SystemRun(BaseModel):
@@ -168,9 +167,8 @@ def score_item(
         metrics=item_metrics,
         latency_ms=round(response.latency_ms, 1),
         unbacked_sentences=response.unbacked_sentences,
-        written_sentences=response.written_sentences,
-        dropped_sentences=response.dropped_sentences,
         fallback=response.fallback,
+        written=response.written,
     )
 
 
@@ -216,10 +214,10 @@ def summarize(run: SystemRun, evalset: EvalSet) -> dict[str, MetricValue]:
         if value is not None:
             summary[f"abstention_{name}"] = MetricValue(value=value, n=len(items))
     summary["unbacked_sentences"] = MetricValue(value=float(sum(item.unbacked_sentences for item in items)), n=len(items))
-    written = sum(item.written_sentences for item in items)
+    written = sum(len(item.written) for item in items)
     fallbacks = sum(bool(item.fallback) for item in items)
     if written:
-        dropped = metrics.verification_dropped(written, sum(item.dropped_sentences for item in items))
+        dropped = metrics.verification_dropped(written, sum(s.verdict == "dropped" for item in items for s in item.written))
         summary["dropped_by_verification"] = MetricValue(value=dropped, n=written)
     if written or fallbacks:
         summary["generation_fallback_rate"] = MetricValue(value=fallbacks / len(items), n=len(items))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 from eval.dataset import EvalQuestion
 from eval.metrics import Statement, unbacked_sentences
 from qa import Answer, Assistant
+from qa.types import AnswerSentence
 
 
 class CitedSource(BaseModel):
@@ -47,9 +48,10 @@ class SystemResponse(BaseModel):
     ranked_documents: list[str]
     latency_ms: float
     unbacked_sentences: int = Field(0, description="Shown sentences lacking a verbatim-quote-backed citation (eval.metrics.unbacked_sentences).")
-    written_sentences: int = Field(0, description="Sentences a generative answerer's model wrote (0 for other systems).")
-    dropped_sentences: int = Field(0, description="Of those, the ones verification removed.")
     fallback: str = Field("", description="Why a generative answerer showed the extractive answer instead.")
+    written: list[AnswerSentence] = Field(
+        default_factory=list, description="A generative answer's sentences as its model wrote them, shown or dropped and why."
+    )
 
     @model_validator(mode="after")
     def _markers_resolve(self) -> SystemResponse:
@@ -125,9 +127,8 @@ class CiteqaSystem:
             ranked_documents=list(dict.fromkeys(hit.sentence.doc_id for hit in hits)),
             latency_ms=latency_ms,
             unbacked_sentences=unbacked_sentences(_quoted(answer)),
-            written_sentences=len(answer.sentences),
-            dropped_sentences=sum(s.verdict == "dropped" for s in answer.sentences),
             fallback=answer.fallback,
+            written=answer.sentences,
         )
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
@@ -123,13 +123,11 @@ class GenerativeAnswerer:
         verifier: Verifier,
         llm: LLM | None = None,
         fallback: Answerer | None = None,
-        load: Callable[[Settings], LLM] = load_llm,
     ) -> None:
         self._prompts = prompts
         self._settings = settings
         self._verifier = verifier
         self._llm = llm
-        self._load = load
         self._fallback = fallback
         self._schema = prompts.get_data("answer_schema")
         for language in ("en", "zh"):
@@ -209,7 +207,7 @@ class GenerativeAnswerer:
 
     def _generate(self, retrieval: Retrieval, shown: dict[int, Sentence]) -> Iterator[str]:
         if self._llm is None:
-            self._llm = self._load(self._settings)
+            self._llm = load_llm(self._settings)
         deadline = time.monotonic() + self._settings.llm_timeout_s
         draft, raw = DraftText(), []
         for delta in stream_chat(self._llm, self.messages(retrieval, shown), self.schema(sorted(shown))):

@@ -250,7 +250,7 @@ def test_locate_finds_quotes_verbatim_only():
 def test_coverage_rules_are_general():
     question = "What reduced relapse?"
     assert coverage_problem("High-dose steroids reduced relapse.", ["high-dose steroids reduced relapse"], question) is None
-    assert "0.05" in coverage_problem("Steroids reduced relapse (p = 0.05).", ["steroids reduced relapse (p = 0.03)"], question)
+    assert "number(s) .05 " in coverage_problem("Steroids reduced relapse (p = 0.05).", ["steroids reduced relapse (p = 0.03)"], question)
     assert coverage_problem("Steroids did not reduce relapse.", ["steroids reduced relapse"], question)
     # Words from the question may frame the answer, but not carry most of it.
     assert "question" in coverage_problem("Relapse was reduced by aspirin and steroids.", ["steroids"], "Was relapse reduced by aspirin?")
@@ -284,3 +284,15 @@ def test_examples_must_obey_the_quoting_rules(tmp_path):
     (tmp_path / "prompts" / "data" / "answer_schema.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(PromptError, match="answer_schema.json: not valid JSON"):
         load_prompts(tmp_path / "prompts")
+
+
+def test_assistant_chooses_the_answerer_by_settings_and_falls_back_without_a_model(hash_settings):
+    from qa import Assistant
+
+    assistant = Assistant(settings=hash_settings.model_copy(update={"answerer": "generative"}), include_bundled=True)
+    extractive = assistant.using("extractive").ask("What is the usual first-line treatment?")
+    answer = assistant.ask("What is the usual first-line treatment?")
+    assert answer.answerer == "generative" and answer.text == extractive.text
+    # Asked only when the sources hold an answer; then the missing model is named.
+    assert ("--llm-gguf PATH" in answer.fallback) == (not answer.abstained)
+    assert extractive.answerer == "extractive" and not extractive.fallback
