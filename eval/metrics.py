@@ -26,6 +26,62 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_SPACE_BY_CJK = re.compile(
+    r" (?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])"
+    r"|(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]) "
+)
+
+
+def normalize_for_match(text: str) -> str:
+    """Text as answer matching compares it: `normalize`d, and spaces beside Chinese characters dropped
+    (Chinese is written without spaces, so "1870 年" and "1870年" are the same text).
+    """
+    return _SPACE_BY_CJK.sub("", normalize(text))
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() and not _CJK.match(char)
+
+
+def answer_in_text(answer: str, text: str, normalized: bool = False) -> bool:
+    """Answer containment: the accepted answer text occurs in the text after whitespace normalisation,
+    case-insensitively, ignoring spaces beside Chinese characters; a Latin or digit edge of the answer
+    must not continue a longer word ("one" is not found in "someone", "187" not in "1870").
+
+    `normalized=True` says `text` already went through `normalize_for_match` (to scan a corpus once).
+    """
+    needle = normalize_for_match(answer)
+    haystack = text if normalized else normalize_for_match(text)
+    if not needle:
+        return False
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        clean_left = start == 0 or not (_word_char(needle[0]) and _word_char(haystack[start - 1]))
+        clean_right = end == len(haystack) or not (_word_char(needle[-1]) and _word_char(haystack[end]))
+        if clean_left and clean_right:
+            return True
+        start = haystack.find(needle, start + 1)
+    return False
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """Whether any of the accepted answers occurs in the text (see `answer_in_text`)."""
+    haystack = normalize_for_match(text)
+    return any(answer_in_text(answer, haystack, normalized=True) for answer in answers)
+
+
+def hit_at_k(ranked_texts: Sequence[str], answers: Sequence[str], k: int) -> float | None:
+    """Hit@k: 1 when one of the top k ranked units (sentences; chunks for a chunk-level system) of the
+    question's own article contains an accepted answer text (either language), else 0. Defined on
+    answerable questions only.
+    """
+    if not answers:
+        return None
+    return float(any(contains_answer(text, answers) for text in ranked_texts[:k]))
+
+
 def recall_at_k(ranked: Sequence[str], gold: GoldGroups, k: int) -> float | None:
     """Recall@k: share of gold evidence groups with at least one member among the top k retrieved IDs.
 

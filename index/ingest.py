@@ -136,8 +136,8 @@ class Ingestor:
         if not pending:
             return []
         # Embed in length order: each model batch then pads to similar lengths (as a bare encode does).
-        order = sorted(range(len(pending)), key=lambda i: len(pending[i][0].text))
-        vectors = self.embed_model.get_text_embedding_batch([pending[i][0].text for i in order])
+        order = sorted(range(len(pending)), key=lambda i: len(pending[i][0].embedding_text))
+        vectors = self.embed_model.get_text_embedding_batch([pending[i][0].embedding_text for i in order])
         embeddings: list[list[float]] = [[] for _ in pending]
         for i, vector in zip(order, vectors, strict=True):
             embeddings[i] = vector

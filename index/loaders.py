@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from index.documents import Document
+from index.structure import reflow
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".jsonl")
 
@@ -105,7 +106,8 @@ def load_pdf(path: Path) -> Document:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, OSError, ValueError) as error:
         raise DocumentError(f"{path}: not a readable PDF ({error}).") from error
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    # Each page re-flowed: wrapped lines and hyphenated words joined, headings kept on their own line.
+    text = "\n\n".join(reflow(page) for page in pages if page.strip())
     if not text.strip():
         raise DocumentError(f"{path}: the PDF has no text layer (a scan?); run OCR on it first.")
     header = parse_header(text)

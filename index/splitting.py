@@ -16,12 +16,12 @@ import pysbd
 
 from index.documents import Document, Language, Sentence, SentenceKind
 from index.parallel import link_translations
+from index.structure import blocks, heading_title, is_heading_line
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 # A journal citation line ("Paediatr Drugs. 2025 Jan;27(1):57-72. doi: ...") or a DOI line is one unit.
 _CITATION_LINE = re.compile(r"\b(19|20)\d{2}\b[^\n]{0,40}?;\s*\d+(\(\d+\))?:\s*[\dA-Za-z]+|\bdoi:\s*10\.\d{4,}/", re.I)
-_TERMINAL = ("." , "!", "?", "。", "！", "？", ":", ";", '"', "”", ")", "）")
 _CLOSERS = "”’」』）)】》\"'"
 
 
@@ -35,38 +35,6 @@ def detect_language(text: str) -> Language:
 @lru_cache(maxsize=2)
 def _segmenter(language: Language) -> pysbd.Segmenter:
     return pysbd.Segmenter(language=language, clean=False, char_span=True)
-
-
-def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) of paragraphs: lines, with hard-wrapped lines joined.
-
-    A line continues into the next when it does not end a sentence and the next
-    line starts in lower case (the usual shape of wrapped PDF or e-mail text).
-    """
-    start = None
-    end = 0
-    pos = 0
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        line_start, line_end = pos, pos + len(line)
-        pos = line_end + 1
-        stripped = line.strip()
-        if not stripped:
-            if start is not None:
-                yield start, end
-                start = None
-            continue
-        lead = line_start + (len(line) - len(line.lstrip()))
-        if start is None:
-            start = lead
-        end = line_end - (len(line) - len(line.rstrip()))
-        nxt = lines[i + 1].lstrip() if i + 1 < len(lines) else ""
-        continues = bool(nxt) and not stripped.endswith(_TERMINAL) and nxt[:1].islower()
-        if not continues:
-            yield start, end
-            start = None
-    if start is not None:
-        yield start, end
 
 
 def _sentence_spans(text: str, start: int, end: int, language: Language) -> Iterator[tuple[int, int]]:
@@ -97,16 +65,37 @@ def split_document(document: Document) -> list[Sentence]:
     """Split a document into sentences with stable IDs and offsets into `document.text`.
 
     The first `document.metadata_lines` lines are bibliographic metadata: each is one
-    citable sentence, never split, so "Who wrote this?" can cite the author line.
+    citable sentence, never split, so "Who wrote this?" can cite the author line; its
+    section names its role. Below them, `index.structure` finds paragraphs, list items and
+    table rows (one unit each) under their headings.
     """
     text = document.text
+    metadata_end = _offset_after_lines(text, document.metadata_lines)
+    units: list[tuple[int, int, SentenceKind, str, list[tuple[int, int]]]] = []
+    lines = text[:metadata_end].split("\n")[: document.metadata_lines]
+    position = 0
+    for index, line in enumerate(lines):
+        lead, trail = position + len(line) - len(line.lstrip()), position + len(line.rstrip())
+        if trail > lead:
+            role = "Authors" if index == 0 else "Citation" if index == len(lines) - 1 else "Affiliation"
+            units.append((lead, trail, "metadata", role, [(lead, trail)]))
+        position += len(line) + 1
+    for block in blocks(text, metadata_end):
+        language = detect_language(text[block.start : block.end])
+        spans = list(_sentence_spans(text, block.start, block.end, language)) if block.kind == "paragraph" else [(block.start, block.end)]
+        section = block.section
+        # A structured abstract's inline headings ("Background. Children with… Methods. We…") name
+        # the section of the sentences after them; they are not sentences of their own.
+        while len(spans) > 1 and is_heading_line(text[spans[0][0] : spans[0][1]]):
+            section, spans = heading_title(text[spans[0][0] : spans[0][1]]), spans[1:]
+        heading_at = next((k for k, (s, e) in enumerate(spans[:-1]) if k and is_heading_line(text[s:e])), None)
+        if heading_at is not None:
+            units.append((block.start, block.end, "body", section, spans[:heading_at]))
+            section, spans = heading_title(text[spans[heading_at][0] : spans[heading_at][1]]), spans[heading_at + 1 :]
+        units.append((block.start, block.end, "body", section, spans))
     paragraphs: list[list[Sentence]] = []
     ordinal = 0
-    metadata_end = _offset_after_lines(text, document.metadata_lines)
-    for p_start, p_end in paragraph_spans(text):
-        language = detect_language(text[p_start:p_end])
-        kind: SentenceKind = "metadata" if p_start < metadata_end else "body"
-        spans = [(p_start, p_end)] if kind == "metadata" else _sentence_spans(text, p_start, p_end, language)
+    for _, _, kind, section, spans in units:
         paragraph: list[Sentence] = []
         for s, e in spans:
             sentence_text = text[s:e]
@@ -118,8 +107,9 @@ def split_document(document: Document) -> list[Sentence]:
                     text=sentence_text,
                     start=s,
                     end=e,
-                    language=detect_language(sentence_text) if kind == "body" else language,
+                    language=detect_language(sentence_text),
                     kind=kind,
+                    section=section,
                 )
             )
             ordinal += 1

@@ -26,7 +26,7 @@ from index.errors import IndexUnavailableError
 _PAGE = 5000
 # Chroma needs a vector for every record; the manifest is looked up by ID only.
 _MANIFEST_VECTOR = [1.0]
-_SENTENCE_FIELDS = ("doc_id", "ordinal", "start", "end", "language", "kind", "parallel_id")
+_SENTENCE_FIELDS = ("doc_id", "ordinal", "start", "end", "language", "kind", "parallel_id", "section")
 
 
 def make_client(data_dir: Path, host: str | None = None, port: int = 8000) -> chromadb.ClientAPI:
@@ -79,6 +79,7 @@ def sentence_from_record(sentence_id: str, text: str, metadata: dict) -> Sentenc
         language=metadata["language"],
         kind=metadata["kind"],
         parallel_id=metadata["parallel_id"] or None,
+        section=metadata.get("section", ""),
     )
 
 

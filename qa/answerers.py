@@ -25,6 +25,8 @@ class Evidence:
     parallel: Sentence | None
     relevance: float
     """Calibrated probability that this sentence answers the question (0..1)."""
+    required: bool = False
+    """The best evidence for one part of a multi-part question: an answer should use it."""
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,20 @@ from llama_index.core.llms import MockLLM  # noqa: E402
 from index.catalog import Catalog  # noqa: E402
 from index.corpus import bundled_document  # noqa: E402
 from index.documents import Document  # noqa: E402
-from index.embedding import embedder_languages, load_embed_model, model_label  # noqa: E402
+from index.embedding import load_embed_model, model_label  # noqa: E402
 from index.ingest import IngestReport, Ingestor  # noqa: E402
-from index.splitting import detect_language  # noqa: E402
 from index.loaders import DocumentError, load_path  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
+from index.splitting import detect_language  # noqa: E402
 from qa.answerers import Evidence, Retrieval  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
 from qa.conversation import standalone_question  # noqa: E402
-from qa.retrieval import HybridRetriever, ScoredSentence  # noqa: E402
+from qa.question import question_parts  # noqa: E402
+from qa.relevance import load_relevance_model  # noqa: E402
+from qa.retrieval import HybridRetriever, Ranking, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.spelling import SpellingCorrector, vocabulary  # noqa: E402
 from qa.types import Answer, ChatTurn, QuestionError  # noqa: E402
-from qa.question import Question  # noqa: E402
 
 if TYPE_CHECKING:
     from qa.generative import GenerativeAnswerer
@@ -65,7 +65,7 @@ class Assistant:
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.prompts = prompts()
         self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size)
-        self.embed_model_languages = embedder_languages(self.settings.embedding) if embed_model is None else None
+        self._own_embedder = embed_model is None
         # llama-index defaults to OpenAI for both; this product never calls a hosted model.
         LlamaSettings.embed_model = self.embed_model
         LlamaSettings.llm = MockLLM()
@@ -77,18 +77,11 @@ class Assistant:
             self.index,
             self.catalog,
             self.embed_model,
+            load_relevance_model(),
             dense_top_k=self.settings.dense_top_k,
             lexical_top_k=self.settings.lexical_top_k,
-            rrf_k=self.settings.rrf_k,
         )
-        self._corrector: tuple[int, SpellingCorrector] | None = None
-        self.answerer = ExtractiveAnswerer(
-            self.catalog,
-            self.index.vectors,
-            lambda text: self.embed_model.get_query_embedding(self.catalog.expand_acronyms(text)),
-            self.prompts,
-            self.settings,
-        )
+        self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
         # The generative answerer (Settings.answerer) writes; the extractive one stays its fallback.
         self.generative: GenerativeAnswerer | None = None
         if self.settings.answerer == "generative":
@@ -105,9 +98,9 @@ class Assistant:
         from qa.verify import Verifier
 
         # The judge's features were trained on all-MiniLM-L6-v2: when that is the embedder, share it.
-        reuse = self.embed_model_languages is not None and self.settings.embedding == "minilm"
+        reuse = self._own_embedder and self.settings.embedding == "minilm"
         embed = (lambda texts: np.asarray(self.embed_model.get_text_embedding_batch(texts))) if reuse else None
-        return GenerativeAnswerer(self.prompts, self.settings, Verifier(OfflineJudge(embed=embed)))
+        return GenerativeAnswerer(self.prompts, self.settings, Verifier(OfflineJudge(embed=embed)), fallback=self.answerer)
 
     def using(self, answerer: str) -> Assistant:
         """This assistant with another answerer ("extractive" or "generative"), sharing index and models."""
@@ -169,13 +162,6 @@ class Assistant:
         except KeyError:
             raise DocumentError(f"No indexed document with ID '{doc_id}'.") from None
 
-    def _spelling(self) -> SpellingCorrector:
-        """The typo corrector for the current documents, rebuilt only when they change."""
-        if self._corrector is None or self._corrector[0] != self.catalog.version:
-            words = vocabulary(s.text for s in self.catalog.sentences)
-            self._corrector = (self.catalog.version, SpellingCorrector(words))
-        return self._corrector[1]
-
     def as_retriever(self) -> HybridRetriever:
         """The hybrid retriever as a llama-index `BaseRetriever`, for llama-index query engines."""
         return self.retriever
@@ -192,7 +178,25 @@ class Assistant:
         return question.strip()
 
     def retrieve(self, question: str, top_k: int = 10) -> list[ScoredSentence]:
-        return self.retriever.search(self._check(question), top_k=top_k)
+        """The ranked sentences for a question: the same ranking `ask` answers from."""
+        return self.retriever.search(self._check(question), top_k=top_k).hits
+
+    def retrieval(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Retrieval:
+        """Everything an answerer needs: the standalone question, ranked evidence, and the decision."""
+        question = self._check(question)
+        turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
+        standalone = standalone_question(question, turns, lambda text: self.retriever.search(text).answerable)
+        ranking = self.retriever.search(standalone)
+        evidence = self._evidence(ranking)
+        known = {s.id for e in evidence for s in (e.sentence, e.parallel) if s is not None}
+        for part in question_parts(standalone):
+            # Each part of a multi-part question brings its own best evidence.
+            part_ranking = self.retriever.search(part)
+            best = self._evidence(part_ranking)[:1]
+            if part_ranking.answer and best and best[0].sentence.id not in known:
+                evidence.insert(1, Evidence(best[0].sentence, best[0].parallel, best[0].relevance, required=True))
+                known.update(s.id for s in (best[0].sentence, best[0].parallel) if s is not None)
+        return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer)
 
     def ask(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Answer:
         answer: Answer | None = None
@@ -205,33 +209,26 @@ class Assistant:
     def ask_stream(self, question: str, history: Sequence[ChatTurn | dict] | None = None) -> Iterator[str | Answer]:
         """Draft text as a generative answer is written (nothing for the extractive one), then the final `Answer`."""
         started = time.perf_counter()
-        question = self._check(question)
-        turns = [turn if isinstance(turn, ChatTurn) else ChatTurn.model_validate(turn) for turn in history or []]
-        standalone, focus = standalone_question(question, turns)
-        standalone = self._spelling().correct(standalone)
-        query_vector = self.embed_model.get_query_embedding(self.catalog.expand_acronyms(standalone))
-        # MiniLM is English-only: for other questions its ranking is noise, and BM25 alone
-        # retrieves better (eval/retrieval_options.py); the EN↔ZH links bring the translation.
-        dense_readable = self.embed_model_languages is None or detect_language(standalone) in self.embed_model_languages
-        dense = self.retriever.dense(standalone, query_vector) if dense_readable else {}
-        hits = self.retriever.fuse(dense, self.retriever.lexical(standalone))
-        answer = self.answerer.answer(question, standalone, hits, query_vector, focus, dense_readable)
-        if self.generative is not None:
-            # ADAPTER until the Retrieval-based ask path lands: the extractive pipeline's units become
-            # the Retrieval, its answer the fallback, and its abstention (relevance below
-            # settings.min_relevance, or a premise the best sentence denies) the answerable gate.
-            parsed = Question.parse(standalone)
-            units = self.answerer.units(parsed, hits, self.answerer.term_weights(parsed, focus), query_vector, dense_readable) if hits else []
-            retrieval = Retrieval(
-                question=question,
-                standalone=standalone,
-                language=answer.language,
-                evidence=[Evidence(u.sentence, u.parallel, u.relevance) for u in units],
-                answerable=not answer.abstained,
-            )
-            for item in self.generative.stream(retrieval, fallback_answer=answer):
+        retrieval = self.retrieval(question, history)
+        if self.generative is None:
+            answer = self.answerer.answer(retrieval)
+        else:
+            for item in self.generative.stream(retrieval):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     yield item
         yield answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+
+    def _evidence(self, ranking: Ranking) -> list[Evidence]:
+        """Ranked sentences as evidence units: a sentence and its linked translation count once."""
+        units: list[Evidence] = []
+        seen: set[str] = set()
+        for hit in ranking.hits:
+            sentence = hit.sentence
+            if sentence.id in seen:
+                continue
+            parallel = self.catalog.get(sentence.parallel_id) if sentence.parallel_id else None
+            seen.update({sentence.id, sentence.parallel_id or ""})
+            units.append(Evidence(sentence, parallel, hit.relevance))
+        return units

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from qa.question import Question
 from qa.types import ChatTurn
 
+# How much more answerable (gate probability) the question must be with the previous one
+# folded in before it is treated as a follow-up: a question that stands alone stays alone.
+FOLLOW_UP_GAIN = 0.15
 
-def standalone_question(question: str, history: Sequence[ChatTurn] | None) -> tuple[str, Question | None]:
-    """The question to search with, and the follow-up's own part when it leans on the last turn.
 
-    "And for refractory patients?" after "What is the usual first-line treatment?"
-    is searched as both together; its own terms then weigh double when scoring.
-    Only the previous user question is folded in: answers are quotes, and
-    folding them in would drag the search back to what was already cited.
+def standalone_question(question: str, history: Sequence[ChatTurn] | None, answerable: Callable[[str], float]) -> str:
+    """The question to search with.
+
+    A question is a follow-up when it cannot stand alone: "And for refractory patients?" is
+    far more answerable after "What is the usual first-line treatment?" than by itself, while
+    "What did the authors recommend?" after an unrelated question is not. `answerable` is the
+    retrieval's calibrated probability that the collection answers a text. Only the previous
+    user question is folded in: answers are quotes, and folding them in would drag the search
+    back to what was already cited.
     """
     previous = next((turn.content for turn in reversed(history or []) if turn.role == "user" and turn.content.strip()), None)
-    parsed = Question.parse(question)
-    if previous is None or not parsed.is_follow_up():
-        return question, None
-    return f"{previous} {question}", parsed
+    if previous is None:
+        return question
+    combined = f"{previous} {question}"
+    return combined if answerable(combined) >= answerable(question) + FOLLOW_UP_GAIN else question

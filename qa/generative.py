@@ -12,6 +12,7 @@ its sentences survives, the extractive answer is shown instead, with the reason 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import re
@@ -28,7 +29,7 @@ from qa.answerers import Answerer, Evidence, Retrieval
 from qa.answering import _citation
 from qa.llm import LLMFailure, LLMUnavailable, load_llm, stream_chat
 from qa.settings import Settings
-from qa.types import Answer, AnswerSentence, Citation, QuoteCheck, RelatedSentence
+from qa.types import Answer, AnswerSentence, Citation, QuoteCheck
 from qa.verify import Claim, Verdict, Verifier, locate
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ def parse_reply(raw: str) -> ModelReply:
         return ModelReply.model_validate_json(raw.strip())
     except ValidationError as error:
         first = error.errors()[0]
+        if "EOF" in first["msg"]:
+            raise MalformedReply(f"the model's reply was cut off before its JSON ended (raise Settings.llm_max_tokens); it began {raw.strip()[:80]!r}") from None
         raise MalformedReply(
             f"the model's reply is not an answer in the asked JSON format ({first['msg']} at "
             f"{'.'.join(map(str, first['loc'])) or 'top level'}; reply began {raw.strip()[:80]!r})"
@@ -111,7 +114,7 @@ class GenerativeAnswerer:
 
     `llm` is a llama-index `LLM`, or None to build the configured one (`qa.llm.load_llm`) on the
     first question, so a missing model shows up as a fallback note rather than at start-up.
-    `fallback` answers when the model cannot (the extractive answerer).
+    `fallback` (the extractive answerer) answers when the model cannot, and abstains for it.
     """
 
     name = "generative"
@@ -121,8 +124,8 @@ class GenerativeAnswerer:
         prompts: PromptSet,
         settings: Settings,
         verifier: Verifier,
+        fallback: Answerer,
         llm: LLM | None = None,
-        fallback: Answerer | None = None,
     ) -> None:
         self._prompts = prompts
         self._settings = settings
@@ -181,29 +184,29 @@ class GenerativeAnswerer:
 
     # --- answering -------------------------------------------------------------------------
 
-    def answer(self, retrieval: Retrieval, fallback_answer: Answer | None = None) -> Answer:
-        """The verified answer; `fallback_answer` is the extractive answer when already computed."""
+    def answer(self, retrieval: Retrieval) -> Answer:
+        """The verified answer."""
         final: Answer | None = None
-        for item in self.stream(retrieval, fallback_answer):
+        for item in self.stream(retrieval):
             if isinstance(item, Answer):
                 final = item
         assert final is not None  # stream always ends with the answer
         return final
 
-    def stream(self, retrieval: Retrieval, fallback_answer: Answer | None = None) -> Iterator[str | Answer]:
+    def stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
         """Draft text as the model writes it, then the verified `Answer` last."""
         if not retrieval.answerable:
             # The sources are silent: the model is not asked (it rarely declines on its own).
-            yield self._fall_back(retrieval, fallback_answer, "")
+            yield self._fall_back(retrieval, "")
             return
         shown = self._shown(retrieval.evidence[: self._settings.llm_evidence], retrieval)
         try:
             reply = yield from self._generate(retrieval, shown)
         except (LLMUnavailable, LLMFailure, MalformedReply) as error:
             log.warning("generative answer failed, showing the extractive answer: %s", error)
-            yield self._fall_back(retrieval, fallback_answer, str(error))
+            yield self._fall_back(retrieval, str(error))
             return
-        yield self._compose(retrieval, shown, reply, fallback_answer)
+        yield self._compose(retrieval, shown, reply)
 
     def _generate(self, retrieval: Retrieval, shown: dict[int, Sentence]) -> Iterator[str]:
         if self._llm is None:
@@ -230,17 +233,18 @@ class GenerativeAnswerer:
             shown[marker] = sentence
         return shown
 
-    def _compose(self, retrieval: Retrieval, shown: dict[int, Sentence], reply: ModelReply, fallback_answer: Answer | None) -> Answer:
+    def _compose(self, retrieval: Retrieval, shown: dict[int, Sentence], reply: ModelReply) -> Answer:
         language = retrieval.language
         abstain = self._prompts.get("abstain", language).strip()
         drafts = [s for s in reply.sentences if not _same_phrase(s.text, abstain)]
         if not drafts:
-            return self._abstain(retrieval)
+            # The model found the sources silent: the same abstention (with related sentences) as the fallback's.
+            return self._fall_back(dataclasses.replace(retrieval, answerable=False), "")
         claims = [Claim(_MARKERS_IN_TEXT.sub("", d.text).strip(), tuple((c.marker, c.quote) for c in d.citations)) for d in drafts]
         verdicts = self._verifier.verify(claims, shown, question=f"{retrieval.question}\n{retrieval.standalone}")
         kept = [v for v in verdicts if v.shown]
         if not kept:
-            fallback = self._fall_back(retrieval, fallback_answer, "no sentence of the written answer passed verification")
+            fallback = self._fall_back(retrieval, "no sentence of the written answer passed verification")
             return fallback.model_copy(update={"sentences": [self._record(v, {}) for v in verdicts]})
         by_evidence = {m: item for m, item in enumerate(retrieval.evidence[: self._settings.llm_evidence], 1)}
         citations: list[Citation] = []
@@ -302,38 +306,8 @@ class GenerativeAnswerer:
             support=verdict.support,
         )
 
-    def _abstain(self, retrieval: Retrieval) -> Answer:
-        """The model found the sources silent: the abstention phrase, with the closest sentences as related."""
-        related = [
-            RelatedSentence(
-                sentence_id=e.sentence.id,
-                doc_id=e.sentence.doc_id,
-                text=e.sentence.text,
-                start=e.sentence.start,
-                end=e.sentence.end,
-                score=round(e.relevance, 4),
-                language=e.sentence.language,
-            )
-            for e in retrieval.evidence
-            if e.sentence.kind == "body"
-        ][: self._settings.max_related]
-        return Answer(
-            question=retrieval.question,
-            text=self._prompts.get("abstain", retrieval.language),
-            abstained=True,
-            related=related,
-            language=retrieval.language,
-            standalone_question=retrieval.standalone,
-            prompt_version=self._prompts.version,
-            answerer=self.name,
-        )
-
-    def _fall_back(self, retrieval: Retrieval, fallback_answer: Answer | None, reason: str) -> Answer:
-        """The extractive answer (an abstention when the sources are silent), marked with why."""
-        if fallback_answer is None:
-            if self._fallback is None:
-                raise ValueError("GenerativeAnswerer needs a fallback answerer or a fallback_answer")
-            fallback_answer = self._fallback.answer(retrieval)
-        notice = self._prompts.get("generation_fallback", retrieval.language).strip() if reason and not fallback_answer.abstained else ""
-        return fallback_answer.model_copy(update={"answerer": self.name, "fallback": reason, "notice": notice})
-
+    def _fall_back(self, retrieval: Retrieval, reason: str) -> Answer:
+        """The fallback's answer (an abstention when the sources are silent), marked with why."""
+        answer = self._fallback.answer(retrieval)
+        notice = self._prompts.get("generation_fallback", retrieval.language).strip() if reason and not answer.abstained else ""
+        return answer.model_copy(update={"answerer": self.name, "fallback": reason, "notice": notice})

@@ -1,46 +1,63 @@
-"""Hybrid retrieval: dense vectors from Chroma plus BM25, fused by reciprocal rank.
+"""The one retrieval path: dense vectors from Chroma plus BM25, ranked by a calibrated model.
 
-Exposed as a llama-index `BaseRetriever`, so llama-index apps can plug it in; the
-assistant itself uses `search`, which keeps each channel's raw score for the
-relevance calibration.
+`HybridRetriever.search` is what `Assistant.ask`, `Assistant.retrieve`, `as_retriever()` (a
+llama-index `BaseRetriever`) and the evaluation all call, so they rank identically:
+
+1. candidates: the vector search's and BM25's top sentences, their neighbours (an answer often
+   sits next to the sentence worded like the question), and the header lines of the documents
+   in play;
+2. features of each candidate from stored vectors and token sets (no re-encoding), including its
+   neighbours and its document, so document-level relevance is not lost by going to sentences;
+3. the ranker's probability orders them; the gate decides whether the collection answers at all.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
+import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters, FilterOperator, VectorStoreQuery
 
 from index.catalog import Catalog
-from index.documents import Sentence
+from index.documents import Language, Sentence
+from index.splitting import detect_language
 from index.store import ChromaIndex
+from index.tokenize import tokenize
+from qa.relevance import QUESTION_FEATURES, RelevanceModel, coverage, logit, term_weights
+
+# Neighbours are added for this many of each channel's best hits.
+_NEIGHBOURS_OF_TOP = 10
 
 
 @dataclass(frozen=True)
 class ScoredSentence:
     sentence: Sentence
-    fused: float
-    dense: float | None = None
-    """Cosine similarity of query and sentence, when the vector search found it."""
-    lexical: float | None = None
-    """BM25 score, when the lexical search found it."""
+    relevance: float
+    """The ranker's calibrated probability that this sentence holds the answer."""
+    features: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def sentence_id(self) -> str:
         return self.sentence.id
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], k: int) -> dict[str, float]:
-    """Sum of 1/(k + rank) over the rankings an ID appears in (Cormack et al., 2009)."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
-    return fused
+@dataclass(frozen=True)
+class Ranking:
+    """Everything one search decided: the ranked sentences and whether the collection answers."""
+
+    query: str
+    language: Language
+    hits: list[ScoredSentence]
+    answerable: float
+    """The gate's probability that the collection answers the question."""
+    answer: bool
+    """`answerable` at or above the fitted threshold."""
+    question_features: dict[str, float]
+    query_vector: list[float] = field(repr=False, default_factory=list)
 
 
 class HybridRetriever(BaseRetriever):
@@ -49,49 +66,113 @@ class HybridRetriever(BaseRetriever):
         index: ChromaIndex,
         catalog: Catalog,
         embed_model: BaseEmbedding,
-        dense_top_k: int = 20,
-        lexical_top_k: int = 20,
-        rrf_k: int = 60,
+        model: RelevanceModel,
+        dense_top_k: int = 30,
+        lexical_top_k: int = 30,
         top_k: int = 10,
     ) -> None:
         super().__init__()
         self._index = index
         self._catalog = catalog
         self._embed_model = embed_model
+        self._model = model
         self._dense_top_k = dense_top_k
         self._lexical_top_k = lexical_top_k
-        self._rrf_k = rrf_k
         self._top_k = top_k
 
-    def dense(self, query: str, query_embedding: list[float] | None = None) -> dict[str, float]:
-        """Cosine similarity of the nearest sentences, by sentence ID."""
-        if not len(self._catalog):
-            return {}
-        embedding = query_embedding or self._embed_model.get_query_embedding(query)
+    # --- channels ------------------------------------------------------------------------
+
+    def _dense(self, vector: list[float], doc_ids: Collection[str] | None) -> list[str]:
+        """Sentence IDs of the nearest vectors, nearest first."""
+        filters = None
+        if doc_ids:
+            filters = MetadataFilters(filters=[MetadataFilter(key="doc_id", value=list(doc_ids), operator=FilterOperator.IN)])
         result = self._index.vector_store.query(
-            VectorStoreQuery(query_embedding=embedding, similarity_top_k=self._dense_top_k)
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=self._dense_top_k, filters=filters)
         )
-        # ChromaVectorStore reports exp(-distance); with cosine distance that inverts to the cosine.
-        return {
-            node_id: 1.0 + math.log(max(similarity, 1e-12))
-            for node_id, similarity in zip(result.ids or [], result.similarities or [])
-            if self._catalog.get(node_id) is not None
+        return [i for i in result.ids or [] if self._catalog.get(i) is not None]
+
+    def _candidates(self, dense: list[str], lexical: list[int], doc_ids: Collection[str] | None) -> list[Sentence]:
+        catalog = self._catalog
+        found = [catalog.get(i) for i in dense] + [catalog.at(p) for p in lexical]
+        pool: dict[str, Sentence] = {s.id: s for s in found if s is not None}
+        for ranking in (dense[:_NEIGHBOURS_OF_TOP], [catalog.at(p).id for p in lexical[:_NEIGHBOURS_OF_TOP]]):
+            for sentence_id in ranking:
+                for neighbour in catalog.neighbours(catalog.get(sentence_id)):  # type: ignore[arg-type]
+                    if neighbour is not None:
+                        pool.setdefault(neighbour.id, neighbour)
+        # Header lines (authors, affiliation, journal) of the documents in play answer
+        # bibliographic questions that share no words with them.
+        for doc_id in list(dict.fromkeys(s.doc_id for s in found if s is not None))[:3]:
+            for sentence in catalog.of_document(doc_id):
+                if sentence.kind == "metadata":
+                    pool.setdefault(sentence.id, sentence)
+        if doc_ids:
+            pool = {i: s for i, s in pool.items() if s.doc_id in doc_ids}
+        return list(pool.values())
+
+    # --- the search ----------------------------------------------------------------------
+
+    def search(self, query: str, top_k: int | None = None, doc_ids: Collection[str] | None = None) -> Ranking:
+        catalog = self._catalog
+        language = detect_language(query)
+        model = self._model.for_language(language)
+        vector = self._embed_model.get_query_embedding(query)
+        if not len(catalog):
+            return Ranking(query, language, [], 0.0, False, dict.fromkeys(QUESTION_FEATURES, 0.0), vector)
+        scores = catalog.lexical.scores(query)
+        if scores is not None and doc_ids:
+            scores = scores * np.array([s.doc_id in doc_ids for s in catalog.sentences])
+        lexical = [p for p, _ in catalog.lexical.top(scores, self._lexical_top_k)]
+        dense = self._dense(vector, doc_ids)
+        pool = self._candidates(dense, lexical, doc_ids)
+
+        neighbours = {s.id: catalog.neighbours(s) for s in pool}
+        wanted = {s.id for s in pool} | {n.id for pair in neighbours.values() for n in pair if n is not None}
+        stored = self._index.vectors(sorted(wanted))
+        query_vector = np.asarray(vector, dtype=np.float32)
+        query_vector /= np.linalg.norm(query_vector) or 1.0
+        cosines = {i: float(np.dot(query_vector, v) / (np.linalg.norm(v) or 1.0)) for i, v in ((i, np.asarray(v, dtype=np.float32)) for i, v in stored.items())}
+
+        weights = term_weights(tokenize(query, expand=False), catalog.idf)
+        unseen = coverage(weights, frozenset(t for t in weights if t not in catalog.idf))
+        best_bm25 = float(scores.max()) if scores is not None else 0.0
+        dense_rank = {i: r for r, i in enumerate(dense)}
+        lexical_rank = {catalog.at(p).id: r for r, p in enumerate(lexical)}
+        document_cos: dict[str, float] = {}
+        for sentence in pool:
+            document_cos[sentence.doc_id] = max(document_cos.get(sentence.doc_id, -1.0), cosines.get(sentence.id, 0.0))
+
+        hits = []
+        for sentence in pool:
+            around = [n for n in neighbours[sentence.id] if n is not None]
+            tokens = catalog.tokens(sentence)
+            position = catalog.position(sentence.id)
+            features = {
+                "cos": cosines.get(sentence.id, 0.0),
+                "cos_context": max((cosines.get(n.id, 0.0) for n in around), default=0.0),
+                "cos_document": document_cos[sentence.doc_id],
+                "cover": coverage(weights, tokens),
+                "cover_context": coverage(weights, tokens.union(*(catalog.tokens(n) for n in around))),
+                "cover_document": coverage(weights, catalog.document_tokens(sentence.doc_id)),
+                "bm25": float(scores[position]) / best_bm25 if scores is not None and best_bm25 > 0 else 0.0,
+                "dense_rank": 1.0 / (1 + dense_rank[sentence.id]) if sentence.id in dense_rank else 0.0,
+                "lexical_rank": 1.0 / (1 + lexical_rank[sentence.id]) if sentence.id in lexical_rank else 0.0,
+            }
+            hits.append(ScoredSentence(sentence, model.ranker.probability(features), features))
+        hits.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))
+        top = hits[0]
+        question_features = {
+            "top_logit": logit(top.relevance),
+            "top_cos": top.features["cos"],
+            "top_cover_context": top.features["cover_context"],
+            "best_cos": max(h.features["cos"] for h in hits),
+            "unseen": unseen,
         }
-
-    def lexical(self, query: str) -> dict[str, float]:
-        return {self._catalog.at(p).id: score for p, score in self._catalog.lexical.search(query, self._lexical_top_k)}
-
-    def search(self, query: str, top_k: int | None = None) -> list[ScoredSentence]:
-        return self.fuse(self.dense(query), self.lexical(query), top_k)
-
-    def fuse(self, dense: dict[str, float], lexical: dict[str, float], top_k: int | None = None) -> list[ScoredSentence]:
-        rankings = [sorted(dense, key=dense.__getitem__, reverse=True), sorted(lexical, key=lexical.__getitem__, reverse=True)]
-        fused = reciprocal_rank_fusion(rankings, self._rrf_k)
-        best = sorted(fused, key=fused.__getitem__, reverse=True)[: top_k or self._top_k]
-        return [
-            ScoredSentence(self._catalog.get(i), fused[i], dense.get(i), lexical.get(i))  # type: ignore[arg-type]
-            for i in best
-        ]
+        answerable = model.gate.probability(question_features)
+        return Ranking(
+            query, language, hits[: top_k or self._top_k], answerable, answerable >= model.threshold, question_features, vector
+        )
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [
@@ -101,7 +182,8 @@ class HybridRetriever(BaseRetriever):
                     text=hit.sentence.text,
                     metadata={"doc_id": hit.sentence.doc_id, "start": hit.sentence.start, "end": hit.sentence.end, "language": hit.sentence.language},
                 ),
-                score=hit.fused,
+                score=hit.relevance,
             )
-            for hit in self.search(query_bundle.query_str)
+            for hit in self.search(query_bundle.query_str).hits
         ]
+

@@ -3,7 +3,7 @@
 A sentence is shown only when all of these hold, checked in this order (the first failure is
 its recorded reason):
 
-1. it cites at least one source, and only markers the model was shown;
+1. it says something, cites at least one source, and only markers the model was shown;
 2. each of its quotes occurs verbatim in the cited sentence (Unicode-folded, case and spacing
    ignored; "…" may join pieces that occur in order);
 3. its quotes carry what it claims: every number in it is in a quote, a negation in it is in a
@@ -173,6 +173,8 @@ class Verifier:
 
     @staticmethod
     def _rule_problem(claim: Claim, quotes: Sequence[LocatedQuote], question: str) -> str | None:
+        if not any(char.isalnum() for char in claim.text):
+            return "it says nothing"
         if not quotes:
             return "it cites no source"
         unknown = sorted({q.marker for q in quotes if q.sentence is None})

@@ -143,6 +143,6 @@ def test_unbacked_sentences_counts_shown_sentences_without_a_verbatim_quote_in_w
     ellipsis = [(["Steroids … in 40 patients"], source)]
     invented = [(["steroids cured relapse"], source)]
     uncited: list = []
-    assert metrics.unbacked_sentences([backed, ellipsis]) == 0
-    assert metrics.unbacked_sentences([backed, invented, uncited]) == 2
+    assert unbacked_sentences([backed, ellipsis]) == 0
+    assert unbacked_sentences([backed, invented, uncited]) == 2
     assert verification_dropped(4, 1) == 0.25 and verification_dropped(0, 0) is None

@@ -41,7 +41,7 @@ def test_local_gguf_answers_in_the_schema_and_shows_only_backed_sentences(tmp_pa
 
     settings = Settings(
         data_dir=tmp_path / "index", embedding="hash", show_progress=False, answerer="generative",
-        llm_gguf=GGUF, llm_max_tokens=160, llm_context=2048,
+        llm_gguf=GGUF, llm_max_tokens=1024, llm_context=4096,
     )
     assistant = Assistant(settings=settings, include_bundled=True)
     # The schema is enforced while sampling: even this model's reply parses.

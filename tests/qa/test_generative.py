@@ -23,7 +23,7 @@ from qa.answerers import Evidence, Retrieval
 from qa.generative import DraftText, GenerativeAnswerer
 from qa.llm import LLMUnavailable, load_llm
 from qa.settings import Settings
-from qa.types import Answer
+from qa.types import Answer, RelatedSentence
 from qa.verify import Verifier, coverage_problem, locate
 
 TEXT = (
@@ -84,13 +84,22 @@ def _retrieval(sentences: list[Sentence], question: str, answerable: bool = True
     return Retrieval(question=question, standalone=question, language=language, evidence=evidence, answerable=answerable)
 
 
-def _fallback(question: str, abstained: bool = False) -> Answer:
-    return Answer(question=question, text="(extractive answer)", abstained=abstained, language="en")
+class FixedAnswerer:
+    """Stands in for the extractive answerer: a fixed answer, or the abstention when told the sources are silent."""
+
+    name = "extractive"
+
+    def answer(self, retrieval: Retrieval) -> Answer:
+        if not retrieval.answerable:
+            related = [RelatedSentence(sentence_id=e.sentence.id, doc_id=e.sentence.doc_id, text=e.sentence.text, start=e.sentence.start,
+                                       end=e.sentence.end, score=e.relevance, language=e.sentence.language) for e in retrieval.evidence]
+            return Answer(question=retrieval.question, text=prompts().get("abstain", "en"), abstained=True, related=related, language="en")
+        return Answer(question=retrieval.question, text="(extractive answer)", abstained=False, language="en")
 
 
 def _answerer(reply: str = "", error=None, judge=None, **settings) -> tuple[GenerativeAnswerer, ScriptedLLM]:
     llm = ScriptedLLM(reply=reply, error=error, calls=[], kwargs=[])
-    answerer = GenerativeAnswerer(prompts(), Settings(**settings), Verifier(judge or StubJudge()), llm=llm)
+    answerer = GenerativeAnswerer(prompts(), Settings(**settings), Verifier(judge or StubJudge()), FixedAnswerer(), llm=llm)
     return answerer, llm
 
 
@@ -107,7 +116,7 @@ def test_good_answer_is_shown_with_resolved_markers_and_exact_quotes(sentences):
         ("Its steel arch spans 503 metres.", [(2, "steel  ARCH spans 503 metres")]),  # spacing and case differ
     )
     answerer, llm = _answerer(reply)
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert not answer.abstained and not answer.fallback and not answer.notice
     assert answer.text == "The bridge opened to traffic in March 1932. [1]\nIts steel arch spans 503 metres. [2]"
     assert [s.verdict for s in answer.sentences] == ["shown", "shown"]
@@ -137,7 +146,7 @@ def test_good_answer_is_shown_with_resolved_markers_and_exact_quotes(sentences):
 def test_unbacked_sentence_is_dropped_and_recorded(sentences, sentence, citations, reason):
     good = ("Its steel arch spans 503 metres.", [(2, "steel arch spans 503 metres")])
     answerer, _ = _answerer(_reply(good, (sentence, citations)))
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert answer.text == "Its steel arch spans 503 metres. [1]"
     dropped = answer.sentences[1]
     assert dropped.verdict == "dropped" and reason in dropped.reason and dropped.markers == []
@@ -146,7 +155,7 @@ def test_unbacked_sentence_is_dropped_and_recorded(sentences, sentence, citation
 
 def test_nothing_verified_falls_back_to_the_extractive_answer(sentences):
     answerer, _ = _answerer(_reply(("The bridge cost 9 million.", [(1, "after eight years")])))
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert answer.text == "(extractive answer)" and answer.fallback and answer.notice
     assert [s.verdict for s in answer.sentences] == ["dropped"]
 
@@ -154,7 +163,7 @@ def test_nothing_verified_falls_back_to_the_extractive_answer(sentences):
 def test_the_support_judge_has_the_last_word(sentences):
     judge = StubJudge(supported=False)
     answerer, _ = _answerer(_reply(("Its steel arch spans 503 metres.", [(2, "steel arch spans 503 metres")])), judge=judge)
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert answer.fallback and "support judge" in answer.sentences[0].reason
     assert judge.seen == [("Its steel arch spans 503 metres.", [sentences[1].text])]  # the whole cited sentence
 
@@ -162,16 +171,16 @@ def test_the_support_judge_has_the_last_word(sentences):
 @pytest.mark.parametrize(
     ("reply", "error", "message"),
     [
-        ('{"sentences": [{"text": "The bridge', None, "not an answer in the asked JSON format"),
         ("Sure! The bridge opened in 1932.", None, "not an answer in the asked JSON format"),
         ("", httpx.ReadTimeout("timed out"), "did not answer in time"),
+        ('{"sentences": [{"text": "The bridge', None, "cut off"),
         ("", httpx.ConnectError("refused"), "cannot reach the model"),
     ],
-    ids=["truncated-json", "prose", "timeout", "unreachable"],
+    ids=["prose", "timeout", "truncated-json", "unreachable"],
 )
 def test_model_failures_fall_back_with_a_message(sentences, reply, error, message):
     answerer, _ = _answerer(reply, error=error)
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert answer.text == "(extractive answer)" and message in answer.fallback
     assert answer.answerer == "generative" and answer.notice
 
@@ -179,21 +188,20 @@ def test_model_failures_fall_back_with_a_message(sentences, reply, error, messag
 def test_slow_model_is_cut_off_at_the_deadline(sentences):
     reply = _reply(("Its steel arch spans 503 metres.", [(2, "steel arch spans 503 metres")]))
     answerer, _ = _answerer(reply, llm_timeout_s=1e-9)
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert "did not finish within" in answer.fallback
 
 
 def test_silent_sources_abstain_without_asking_the_model(sentences):
     answerer, llm = _answerer(_reply(("Anything.", [(1, "opened")])))
-    abstention = _fallback("How many cars cross it?", abstained=True)
-    answer = answerer.answer(_retrieval(sentences, "How many cars cross it?", answerable=False), fallback_answer=abstention)
+    answer = answerer.answer(_retrieval(sentences, "How many cars cross it?", answerable=False))
     assert answer.abstained and llm.calls == [] and not answer.fallback
 
 
 def test_the_models_abstention_is_the_abstention(sentences):
     phrase = prompts().get("abstain", "en").strip()
     answerer, llm = _answerer(_reply((phrase, [])))
-    answer = answerer.answer(_retrieval(sentences, "How many cars cross it?"), fallback_answer=_fallback("?"))
+    answer = answerer.answer(_retrieval(sentences, "How many cars cross it?"))
     assert answer.abstained and answer.text.strip() == phrase
     assert [r.sentence_id for r in answer.related] == [s.id for s in sentences]
     # The model was told that this phrase is a correct answer.
@@ -203,7 +211,7 @@ def test_the_models_abstention_is_the_abstention(sentences):
 def test_stream_shows_the_draft_text_then_the_verified_answer(sentences):
     reply = _reply(("Its steel arch spans 503 metres.", [(2, "steel arch spans 503 metres")]), ("Made up 7.", [(1, "x")]))
     answerer, _ = _answerer(reply)
-    items = list(answerer.stream(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION)))
+    items = list(answerer.stream(_retrieval(sentences, QUESTION)))
     drafts, final = items[:-1], items[-1]
     assert len(drafts) > 2 and all(isinstance(d, str) for d in drafts)
     assert "".join(drafts) == "Its steel arch spans 503 metres.\nMade up 7."  # no JSON syntax in the draft
@@ -222,7 +230,7 @@ def test_chinese_answer_is_checked_with_chinese_words():
     good = ("这座桥于1932年3月通车。", [(1, "于1932年3月通车")])
     invented = ("大桥由政府免费开放。", [(1, "于1932年3月通车")])
     answerer, _ = _answerer(_reply(good, invented))
-    answer = answerer.answer(_retrieval(zh, question, language="zh"), fallback_answer=_fallback(question))
+    answer = answerer.answer(_retrieval(zh, question, language="zh"))
     assert answer.text == "这座桥于1932年3月通车。[1]"  # no space before a marker in Chinese
     assert answer.sentences[1].verdict == "dropped" and "neither quoted" in answer.sentences[1].reason
 
@@ -232,7 +240,7 @@ def test_translation_is_cited_beside_the_sentence_the_model_saw():
     chinese = Sentence(id="q:0", doc_id="q", ordinal=0, text="大桥于1932年通车。", start=0, end=11, language="zh", parallel_id="b:0")
     retrieval = Retrieval("大桥何时通车？", "大桥何时通车？", "zh", [Evidence(english, chinese, 0.9)], answerable=True)
     answerer, llm = _answerer(_reply(("大桥于1932年通车。", [(1, "大桥于1932年通车")])))
-    answer = answerer.answer(retrieval, fallback_answer=_fallback("?"))
+    answer = answerer.answer(retrieval)
     assert "[1] 大桥于1932年通车" in llm.calls[0]  # shown in the question's language
     assert [(c.marker, c.sentence_id, c.parallel_of) for c in answer.citations] == [(1, "q:0", None), (2, "b:0", 1)]
     assert answer.text.endswith("[1][2]")
@@ -259,8 +267,8 @@ def test_coverage_rules_are_general():
 def test_missing_model_says_how_to_configure_one(sentences):
     with pytest.raises(LLMUnavailable, match="--llm-gguf PATH"):
         load_llm(Settings())
-    answerer = GenerativeAnswerer(prompts(), Settings(), Verifier(StubJudge()))
-    answer = answerer.answer(_retrieval(sentences, QUESTION), fallback_answer=_fallback(QUESTION))
+    answerer = GenerativeAnswerer(prompts(), Settings(), Verifier(StubJudge()), FixedAnswerer())
+    answer = answerer.answer(_retrieval(sentences, QUESTION))
     assert answer.text == "(extractive answer)" and "--llm-url URL" in answer.fallback
 
 
@@ -280,7 +288,7 @@ def test_examples_must_obey_the_quoting_rules(tmp_path):
     path = tmp_path / "prompts" / "templates" / "en" / "generate_examples.json"
     path.write_text(path.read_text(encoding="utf-8").replace('"steel arch spans 503 metres"', '"steel arch spans 530 metres"'), encoding="utf-8")
     with pytest.raises(PromptError, match="generate_examples.json: quote 'steel arch spans 530 metres'"):
-        GenerativeAnswerer(load_prompts(tmp_path / "prompts"), Settings(), Verifier(StubJudge()))
+        GenerativeAnswerer(load_prompts(tmp_path / "prompts"), Settings(), Verifier(StubJudge()), FixedAnswerer())
     (tmp_path / "prompts" / "data" / "answer_schema.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(PromptError, match="answer_schema.json: not valid JSON"):
         load_prompts(tmp_path / "prompts")

@@ -1,0 +1,262 @@
+"""Fit the ranker and the answer/abstain gate on public dev sets: `python -m eval.fit_relevance`.
+
+Writes `qa/relevance.json` (read by `qa.relevance`). Nothing here sees the bundled abstract or
+its gold set: the models are fitted on the *fit* halves of XQuAD (English and Chinese), CMRC 2018
+and PubMedQA, and validated on their *test* halves, per question language.
+
+- Ranker rows: every candidate sentence the retrieval considers for a fit question (its whole
+  candidate pool, features from `qa.retrieval`), labelled 1 when it contains an accepted answer
+  text. XQuAD and CMRC only: PubMedQA has no sentence-level answers.
+- Gate rows: one per fit question — answerable (XQuAD/CMRC answerable, every PubMedQA question)
+  or not (on-topic and off-topic unanswerable) — with the question features computed from the
+  fitted ranker's best candidate.
+- Threshold: the highest gate probability that still answers 95% of the fit split's answerable
+  questions (the service level the product promises), per language.
+
+Each set is indexed once under `--work` (default ~/.cache/citeqa/fit) with the default embedder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
+
+from eval.metrics import answer_in_text
+from eval.pubmedqa import PUBMEDQA_PATH, load_pubmedqa
+from eval.squad import build_squad_set
+from index.documents import Document, Language
+from index.splitting import detect_language
+from qa.relevance import MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, logit
+
+ANSWERED_SHARE = 0.95
+# The whole candidate pool, not just the shown top-k.
+POOL = 10_000
+
+
+@dataclass
+class Example:
+    set_name: str
+    split: str
+    language: Language
+    answerable: bool
+    answers: tuple[str, ...]
+    pool: np.ndarray  # candidates × SENTENCE_FEATURES
+    labels: np.ndarray  # candidate contains an answer (all 0 when unknown)
+    doc_hits: np.ndarray  # candidate comes from a gold document (PubMedQA)
+    unseen: float
+    best_cos: float
+
+
+@dataclass
+class Corpus:
+    name: str
+    documents: list[Document]
+    questions: list[tuple[str, str, str, bool, tuple[str, ...], frozenset[str]]]  # id, text, split, answerable, answers, gold docs
+
+
+def _split(key: str) -> str:
+    return "fit" if int(hashlib.sha256(f"split:{key}".encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def _kept(doc_id: str, share: float) -> bool:
+    return int(hashlib.sha256(f"sample:{doc_id}".encode()).hexdigest(), 16) % 1000 < share * 1000
+
+
+def corpora(share: float = 1.0) -> list[Corpus]:
+    """The three corpora; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a
+    stable hash), with their questions, to fit on a busy machine in minutes."""
+    found = []
+    for name in ("xquad", "cmrc"):
+        squad = build_squad_set(name)  # type: ignore[arg-type]
+        portion = 1.0 if name == "xquad" else share
+        documents = [d for d in squad.documents if _kept(d.id, portion)]
+        questions = [(q.id, q.question, q.split, q.answerable, q.answers, frozenset()) for q in squad.questions if all(_kept(d, portion) for d in q.doc_ids)]
+        found.append(Corpus(name, documents, questions))
+    records = [r for r in load_pubmedqa(PUBMEDQA_PATH) if _kept(r.pmid, share)]
+    documents = [r.document() for r in records]
+    questions = []
+    for record in records:
+        question = record.eval_question()
+        questions.append((question.id, question.question, _split(question.id), True, (), frozenset().union(*question.gold_documents)))
+    found.append(Corpus("pubmedqa", documents, questions))
+    return found
+
+
+def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
+    from qa import Assistant, Settings
+
+    data_dir = work / f"{corpus.name}-{embedding}"
+    assistant = Assistant(settings=Settings(data_dir=data_dir, embedding=embedding, show_progress=True), include_bundled=False)
+    assistant.ingest(corpus.documents, total=len(corpus.documents))
+    examples = []
+    for _, text, split, answerable, answers, gold_docs in tqdm(corpus.questions, desc=f"features · {corpus.name}", unit="q"):
+        ranking = assistant.retriever.search(text, top_k=POOL)
+        if not ranking.hits:
+            continue
+        pool = np.array([[hit.features[f] for f in SENTENCE_FEATURES] for hit in ranking.hits])
+        labels = np.array([any(answer_in_text(a, hit.sentence.text) for a in answers) for hit in ranking.hits], dtype=int)
+        doc_hits = np.array([hit.sentence.doc_id in gold_docs for hit in ranking.hits], dtype=int)
+        examples.append(
+            Example(corpus.name, split, detect_language(text), answerable, answers, pool, labels, doc_hits,
+                    ranking.question_features["unseen"], ranking.question_features["best_cos"])
+        )
+    return examples
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], class_weight: str | None = None) -> dict:
+    """scikit-learn's logistic regression on standardised features, folded back to raw-feature weights."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight=class_weight).fit((x - mean) / scale, y)
+    coef = model.coef_[0] / scale
+    bias = float(model.intercept_[0] - np.sum(coef * mean))
+    return {"weights": {n: round(float(w), 6) for n, w in zip(names, coef)}, "bias": round(bias, 6)}
+
+
+def _probabilities(model: dict, x: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    w = np.array([model["weights"][n] for n in names])
+    return 1.0 / (1.0 + np.exp(-(x @ w + model["bias"])))
+
+
+def question_features(ranker: dict, example: Example) -> tuple[np.ndarray, int]:
+    """The gate's features for one question, from the fitted ranker's best candidate (and its index)."""
+    p = _probabilities(ranker, example.pool, SENTENCE_FEATURES)
+    top = int(np.argmax(p))
+    row = example.pool[top]
+    values = {
+        "top_logit": logit(float(p[top])),
+        "top_cos": row[SENTENCE_FEATURES.index("cos")],
+        "top_cover_context": row[SENTENCE_FEATURES.index("cover_context")],
+        "best_cos": example.best_cos,
+        "unseen": example.unseen,
+    }
+    return np.array([values[f] for f in QUESTION_FEATURES]), top
+
+
+def fit_language(examples: list[Example]) -> tuple[dict, dict]:
+    fit = [e for e in examples if e.split == "fit"]
+    ranked = [e for e in fit if e.set_name != "pubmedqa"]
+    x = np.vstack([e.pool for e in ranked])
+    y = np.concatenate([e.labels for e in ranked])
+    ranker = fit_logistic(x, y, SENTENCE_FEATURES)
+    gx = np.array([question_features(ranker, e)[0] for e in fit])
+    gy = np.array([e.answerable for e in fit], dtype=int)
+    gate = fit_logistic(gx, gy, QUESTION_FEATURES, class_weight="balanced")
+    scores = np.sort(_probabilities(gate, gx[gy == 1], QUESTION_FEATURES))
+    threshold = float(scores[int(np.floor((1 - ANSWERED_SHARE) * len(scores)))]) if len(scores) else 0.5
+    return {"ranker": ranker, "gate": gate, "threshold": round(threshold, 6)}, {"ranker_rows": int(len(y)), "ranker_positives": int(y.sum()), "gate_rows": int(len(gy)), "gate_answerable": int(gy.sum())}
+
+
+def validate(model: dict, examples: list[Example], split: str) -> dict:
+    """Per set and language on one split: hit@1 of the ranker, answered and abstention rates of the gate."""
+    table: dict[str, dict] = {}
+    groups: dict[str, list[Example]] = {}
+    for e in examples:
+        if e.split == split:
+            groups.setdefault(f"{e.set_name}/{e.language}", []).append(e)
+    for key, group in sorted(groups.items()):
+        language_model = model["languages"].get(group[0].language) or model["languages"]["en"]
+        hits, doc_hits, answered, abstained = [], [], [], []
+        for e in group:
+            features, top = question_features(language_model["ranker"], e)
+            answers = _probabilities(language_model["gate"], features[None, :], QUESTION_FEATURES)[0] >= language_model["threshold"]
+            if e.answerable:
+                answered.append(answers)
+                (doc_hits if e.set_name == "pubmedqa" else hits).append(bool((e.doc_hits if e.set_name == "pubmedqa" else e.labels)[top]))
+            else:
+                abstained.append(not answers)
+        table[key] = {
+            "questions": len(group),
+            "hit@1": round(float(np.mean(hits)), 4) if hits else None,
+            "document_hit@1": round(float(np.mean(doc_hits)), 4) if doc_hits else None,
+            "answered": round(float(np.mean(answered)), 4) if answered else None,
+            "abstained_unanswerable": round(float(np.mean(abstained)), 4) if abstained else None,
+        }
+    return table
+
+
+ABLATIONS: dict[str, tuple[str, ...]] = {
+    "all features": (),
+    "no neighbour context (cos_context, cover_context)": ("cos_context", "cover_context"),
+    "no document context (cos_document, cover_document)": ("cos_document", "cover_document"),
+    "no lexical (cover*, bm25, lexical_rank)": ("cover", "cover_context", "cover_document", "bm25", "lexical_rank"),
+    "no dense (cos*, dense_rank)": ("cos", "cos_context", "cos_document", "dense_rank"),
+}
+
+
+def _without(examples: list[Example], dropped: tuple[str, ...], neighbours: bool = True) -> list[Example]:
+    """The examples with some features zeroed (so the refit cannot use them), or without the
+    candidates that only the neighbour expansion brought (found by neither search)."""
+    keep = [SENTENCE_FEATURES.index(f) for f in dropped]
+    out = []
+    for e in examples:
+        pool, labels, doc_hits = e.pool.copy(), e.labels, e.doc_hits
+        pool[:, keep] = 0.0
+        if not neighbours:
+            found = (pool[:, SENTENCE_FEATURES.index("dense_rank")] > 0) | (pool[:, SENTENCE_FEATURES.index("lexical_rank")] > 0)
+            if not found.any():
+                continue
+            pool, labels, doc_hits = pool[found], labels[found], doc_hits[found]
+        out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.unseen, e.best_cos))
+    return out
+
+
+def ablate(examples: list[Example]) -> dict[str, dict]:
+    """Test-split figures with each group of features removed and refitted: what each earns."""
+    variants = {name: _without(examples, dropped) for name, dropped in ABLATIONS.items()}
+    variants["no neighbours in the candidate pool"] = _without(examples, (), neighbours=False)
+    table = {}
+    for name, variant in variants.items():
+        model = {"languages": {lang: fit_language([e for e in variant if e.language == lang])[0] for lang in ("en", "zh")}}
+        table[name] = validate(model, variant, "test")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "citeqa" / "fit")
+    parser.add_argument("--embedding", default=os.environ.get("CITEQA_EMBEDDING", "e5"))
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--share", type=float, default=1.0, help="Share of CMRC and PubMedQA documents to use (stable sample).")
+    parser.add_argument("--limit", type=int, default=None, help="Questions per corpus (a quick trial run).")
+    parser.add_argument("--reuse", action="store_true", help="Refit on the features saved by the last run.")
+    parser.add_argument("--ablate", action="store_true", help="Also refit without each feature group and report the test figures.")
+    args = parser.parse_args(argv)
+    saved = args.work / f"features-{args.embedding}.pkl"
+    if args.reuse:
+        examples: list[Example] = pickle.loads(saved.read_bytes())
+    else:
+        examples = []
+        for corpus in corpora(args.share):
+            corpus.questions = corpus.questions[: args.limit]
+            examples.extend(collect(corpus, args.work, args.embedding))
+        saved.write_bytes(pickle.dumps(examples))
+    model: dict = {"languages": {}, "fitted_on": {}}
+    for language in ("en", "zh"):
+        entry, counts = fit_language([e for e in examples if e.language == language])
+        model["languages"][language] = entry
+        model["fitted_on"][language] = counts
+    model["validation"] = {"test": validate(model, examples, "test"), "fit": validate(model, examples, "fit")}
+    if args.ablate:
+        model["ablation"] = ablate(examples)
+    payload = json.dumps(model["languages"], sort_keys=True).encode()
+    model["version"] = hashlib.sha256(payload).hexdigest()[:12]
+    model["embedding"] = args.embedding
+    model["answered_share"] = ANSWERED_SHARE
+    args.out.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(json.dumps(model["validation"], indent=1))
+    print(f"wrote {args.out} (version {model['version']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

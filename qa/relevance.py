@@ -1,0 +1,117 @@
+"""Calibrated relevance: which retrieved sentence answers a question, and whether any does.
+
+Two logistic models per question language, fitted by `python -m eval.fit_relevance` on the
+fit halves of public dev sets (XQuAD English and Chinese, CMRC 2018, PubMedQA) and read from
+`qa/relevance.json`, which that script writes:
+
+- the *ranker*: P(this sentence holds the answer | its features) orders the evidence;
+- the *gate*: P(the collection answers the question | features of the best candidate and of
+  the question) decides between answering and abstaining.
+
+The features are measurements any corpus has (cosines from the embedder, IDF-weighted term
+coverage, BM25, ranks), never word lists: nothing here knows what a document is about.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from index.documents import Language
+
+MODEL_PATH = Path(__file__).with_name("relevance.json")
+
+SENTENCE_FEATURES = (
+    "cos",  # cosine of question and sentence
+    "cos_context",  # best cosine of the sentence's neighbours: the question may be worded after them
+    "cos_document",  # best cosine among the candidates of the same document: document-level relevance
+    "cover",  # IDF-weighted share of the question's terms in the sentence
+    "cover_context",  # ... in the sentence with its neighbours
+    "cover_document",  # ... anywhere in its document
+    "bm25",  # BM25 of the sentence over the best BM25 score of the corpus for this question
+    "dense_rank",  # 1 / (1 + rank) in the vector search, 0 when not found
+    "lexical_rank",  # 1 / (1 + rank) in BM25, 0 when not found
+)
+QUESTION_FEATURES = (
+    "top_logit",  # the ranker's logit for the best candidate
+    "top_cos",
+    "top_cover_context",
+    "best_cos",  # best cosine over all candidates
+    "unseen",  # IDF-weighted share of the question's terms that occur nowhere in the collection
+)
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@dataclass(frozen=True)
+class Logistic:
+    weights: Mapping[str, float]
+    bias: float
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        return _sigmoid(self.bias + sum(w * features[name] for name, w in self.weights.items()))
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    ranker: Logistic
+    gate: Logistic
+    threshold: float
+    """Gate probability at or above which the question is answered."""
+
+
+@dataclass(frozen=True)
+class RelevanceModel:
+    version: str
+    languages: Mapping[str, LanguageModel]
+
+    def for_language(self, language: Language) -> LanguageModel:
+        # A language without data of its own uses the English fit (the features are language-neutral).
+        return self.languages.get(language) or self.languages["en"]
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> RelevanceModel:
+        languages = {}
+        for language, entry in data["languages"].items():
+            ranker, gate = entry["ranker"], entry["gate"]
+            missing = (set(SENTENCE_FEATURES) - set(ranker["weights"])) | (set(QUESTION_FEATURES) - set(gate["weights"]))
+            if missing:
+                raise ValueError(f"{MODEL_PATH}: the {language} model lacks features {sorted(missing)}; re-run python -m eval.fit_relevance")
+            languages[language] = LanguageModel(
+                ranker=Logistic(ranker["weights"], ranker["bias"]),
+                gate=Logistic(gate["weights"], gate["bias"]),
+                threshold=entry["threshold"],
+            )
+        if "en" not in languages:
+            raise ValueError(f"{MODEL_PATH}: no English model; re-run python -m eval.fit_relevance")
+        return cls(version=data["version"], languages=languages)
+
+
+@lru_cache(maxsize=1)
+def load_relevance_model(path: Path = MODEL_PATH) -> RelevanceModel:
+    try:
+        return RelevanceModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise RuntimeError(f"{path} is missing; create it with `python -m eval.fit_relevance`.") from None
+
+
+def term_weights(terms: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
+    """IDF weight of each question term; a term no sentence holds weighs as much as the rarest one."""
+    unseen = max(idf.values(), default=1.0)
+    return {term: idf.get(term, unseen) for term in dict.fromkeys(terms)}
+
+
+def coverage(weights: Mapping[str, float], tokens: frozenset[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
