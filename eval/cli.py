@@ -23,6 +23,7 @@ from eval.squad import SPLITS, SQUAD_SET_NAMES, SUBSETS
 from eval.systems import CiteqaSystem, System
 from index.embedding import load_embed_model, model_label
 from qa import Assistant, Settings
+from qa.cli import settings_from_args
 
 DEFAULT_OUT = Path("eval/reports/latest")
 # The bare-embedder peer rows: the English model citeqa ships by default, and the multilingual one.
@@ -75,6 +76,10 @@ def _command(args: argparse.Namespace) -> str:
     if not args.no_peers and list(args.peers) != list(PEER_EMBEDDERS):
         parts += ["--peers", *args.peers]
     parts += ["--limit", str(args.limit)] if args.limit else []
+    for flag in ("answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            parts += ["--" + flag.removesuffix("_s").replace("_", "-"), str(value)]
     return shlex.join(parts)
 
 
@@ -83,16 +88,25 @@ def set_label(args: argparse.Namespace) -> str:
     return args.set_name if args.subset == "full" else f"{args.set_name}-{args.subset}"
 
 
-def _systems(evalset: EvalSet, label: str, with_baseline: bool, peers: list[str]) -> tuple[Assistant, list[System]]:
-    settings = Settings()
+def _systems(
+    evalset: EvalSet, label: str, with_baseline: bool, peers: list[str], settings: Settings, only: str | None
+) -> tuple[Assistant, list[System]]:
     # Indexed once per corpus, model and index code (eval/cache.py): the ingest skips what is already there,
     # and a change to any of them gets a new directory, so figures never depend on a stale index.
     work_dir = corpus_dir(label, evalset.documents, model_label(settings.embedding))
     print(f"index: {work_dir}", file=sys.stderr)
-    settings = settings.model_copy(update={"data_dir": work_dir / "citeqa"})
+    settings = settings.model_copy(update={"data_dir": work_dir / "citeqa", "answerer": "extractive"})
     assistant = Assistant(data_dir=settings.data_dir, include_bundled=False, settings=settings)
     assistant.ingest(evalset.documents, total=len(evalset.documents), show_progress=len(evalset.documents) > 1)
-    systems: list[System] = [CiteqaSystem(assistant)]
+    # Each configured answerer answers the same questions over the same index.
+    systems: list[System] = []
+    if only in (None, "extractive"):
+        systems.append(CiteqaSystem(assistant))
+    if settings.llm_gguf is not None or settings.llm_url:
+        if only in (None, "generative"):
+            systems.append(CiteqaSystem(assistant.using("generative"), name="citeqa-generative"))
+    else:
+        print("No LLM configured (--llm-gguf PATH or --llm-url URL): reporting the extractive answerer only.", file=sys.stderr)
     if with_baseline:
         systems.append(LlamaIndexBaseline(evalset.documents, assistant.embed_model, work_dir / "baseline"))
     for name in peers:
@@ -115,7 +129,9 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     judge = OfflineJudge()
     validation = validate_judge(judge)
-    assistant, systems = _systems(evalset, label, with_baseline=not args.no_baseline, peers=[] if args.no_peers else list(args.peers))
+    assistant, systems = _systems(
+        evalset, label, not args.no_baseline, [] if args.no_peers else list(args.peers), settings_from_args(args), getattr(args, "answerer", None)
+    )
     sections = []
     for system in systems:
         run = run_system(system, evalset, judge)

@@ -239,6 +239,26 @@ def answer_correctness(answer: str, key_facts: Sequence[Sequence[str]]) -> float
     return sum(any(normalize(alias) in text for alias in fact) for fact in key_facts) / len(key_facts)
 
 
+def unbacked_sentences(sentences: Sequence[Sequence[tuple[Sequence[str], str]]]) -> int:
+    """Unbacked sentences: answer sentences shown without a citation, or citing a source sentence that
+    none of their quotes occurs in verbatim (case, width and spacing ignored; "…" joins pieces). Must be 0.
+    """
+
+    def found(quote: str, text: str) -> bool:
+        pieces = [normalize(piece).strip(" .,;:!?。，；：！？\"'“”‘’()（）") for piece in re.split(r"…|\.{3}", quote)]
+        pieces = [piece for piece in pieces if piece]
+        return bool(pieces) and all(piece in normalize(text) for piece in pieces)
+
+    return sum(not cited or not all(any(found(q, text) for q in quotes) for quotes, text in cited) for cited in sentences)
+
+
+def verification_dropped(written: int, dropped: int) -> float | None:
+    """Dropped by verification: share of the sentences a generative answerer's model wrote that
+    verification removed before showing the answer.
+    """
+    return dropped / written if written else None
+
+
 @dataclass(frozen=True)
 class AbstentionScores:
     precision: float | None

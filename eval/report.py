@@ -52,6 +52,8 @@ DEFINITIONS: dict[str, str] = {
     "answer correctness": metrics.definition(metrics.answer_correctness),
     "abstention precision / recall / F1": metrics.definition(metrics.abstention_scores),
     "latency p50 / p95": metrics.definition(metrics.latency_percentiles),
+    "unbacked sentences": metrics.definition(metrics.unbacked_sentences),
+    "dropped by verification": metrics.definition(metrics.verification_dropped),
 }
 # Only the SQuAD-format sets (xquad, cmrc) report these.
 ANSWER_SPAN_DEFINITIONS: dict[str, str] = {

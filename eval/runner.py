@@ -25,7 +25,7 @@ from eval.systems import CitedSource, Passage, System, SystemResponse
 from index.corpus import bundled_document
 from index.documents import Document
 from index.splitting import split_document
-from qa.types import ChatTurn
+from qa.types import AnswerSentence, ChatTurn
 
 SetName = Literal["jdm", "pubmedqa", "xquad", "cmrc"]
 SET_NAMES: tuple[SetName, ...] = ("jdm", "pubmedqa", *SQUAD_SET_NAMES)
@@ -180,6 +180,9 @@ class ItemResult(BaseModel):
     judgements: list[StatementJudgement]
     metrics: ItemMetrics
     latency_ms: float
+    unbacked_sentences: int = 0
+    fallback: str = ""
+    written: list[AnswerSentence] = Field(default_factory=list, description="A generative answer's sentences, shown or dropped and why.")
 
 
 class SystemRun(BaseModel):
@@ -239,6 +242,9 @@ def score_item(
         judgements=judgements,
         metrics=item_metrics,
         latency_ms=round(response.latency_ms, 1),
+        unbacked_sentences=response.unbacked_sentences,
+        fallback=response.fallback,
+        written=response.written,
     )
 
 
@@ -285,6 +291,14 @@ def summarize(run: SystemRun, evalset: EvalSet) -> dict[str, MetricValue]:
             summary[f"abstention_{name}"] = MetricValue(value=value, n=len(items))
     if evalset.answer_spans:
         summary.update(answer_span_figures(items, evalset.languages))
+    summary["unbacked_sentences"] = MetricValue(value=float(sum(item.unbacked_sentences for item in items)), n=len(items))
+    written = sum(len(item.written) for item in items)
+    fallbacks = sum(bool(item.fallback) for item in items)
+    if written:
+        dropped = metrics.verification_dropped(written, sum(s.verdict == "dropped" for item in items for s in item.written))
+        summary["dropped_by_verification"] = MetricValue(value=dropped, n=written)
+    if written or fallbacks:
+        summary["generation_fallback_rate"] = MetricValue(value=fallbacks / len(items), n=len(items))
     p50, p95 = metrics.latency_percentiles([item.latency_ms for item in items])
     summary["latency_p50_ms"] = MetricValue(value=p50, n=len(items))
     summary["latency_p95_ms"] = MetricValue(value=p95, n=len(items))

@@ -16,8 +16,9 @@ from typing import Protocol
 from pydantic import BaseModel, Field, model_validator
 
 from eval.dataset import EvalQuestion
-from eval.metrics import Statement
+from eval.metrics import Statement, unbacked_sentences
 from qa import Answer, Assistant
+from qa.types import AnswerSentence
 
 
 class CitedSource(BaseModel):
@@ -56,6 +57,11 @@ class SystemResponse(BaseModel):
         default_factory=list, description="The ranking as text, best first, for answer-containment hits."
     )
     latency_ms: float
+    unbacked_sentences: int = Field(0, description="Shown sentences lacking a verbatim-quote-backed citation (eval.metrics.unbacked_sentences).")
+    fallback: str = Field("", description="Why a generative answerer showed the extractive answer instead.")
+    written: list[AnswerSentence] = Field(
+        default_factory=list, description="A generative answer's sentences as its model wrote them, shown or dropped and why."
+    )
 
     @model_validator(mode="after")
     def _markers_resolve(self) -> SystemResponse:
@@ -104,14 +110,14 @@ class System(Protocol):
 class CiteqaSystem:
     """citeqa itself: `Assistant.ask` for the answer, `Assistant.retrieve` for the ranking."""
 
-    name = "citeqa"
-
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, name: str = "citeqa") -> None:
         self.assistant = assistant
+        self.name = name
 
     def describe(self) -> dict[str, str | int]:
         return {
-            "answerer": self.assistant.answerer.name,
+            "answerer": self.assistant.settings.answerer,
+            **({"model": _model(self.assistant)} if self.assistant.generative is not None else {}),
             "history": "folded into a standalone question by the assistant",
         }
 
@@ -131,11 +137,39 @@ class CiteqaSystem:
             ranked_documents=list(dict.fromkeys(hit.sentence.doc_id for hit in hits)),
             ranked_units=[RankedUnit(doc_id=hit.sentence.doc_id, text=hit.sentence.text) for hit in hits],
             latency_ms=latency_ms,
+            unbacked_sentences=unbacked_sentences(_quoted(answer)),
+            fallback=answer.fallback,
+            written=answer.sentences,
         )
 
 
+def _model(assistant: Assistant) -> str:
+    from qa.llm import describe
+
+    return describe(assistant.settings)
+
+
+def _quoted(answer: Answer) -> list[list[tuple[list[str], str]]]:
+    """Each shown answer sentence as (its quotes, cited sentence text) per cited original sentence."""
+    by_marker = {c.marker: c for c in answer.citations}
+    if not answer.sentences or answer.fallback:  # the extractive answer: each passage quotes its citation
+        return [[([c.quote or c.text], c.text)] for c in answer.citations if c.parallel_of is None]
+    shown = [s for s in answer.sentences if s.verdict == "shown"]
+    return [
+        [
+            ([q.quote for q in s.quotes if q.sentence_id == by_marker[m].sentence_id], by_marker[m].text)
+            for m in s.markers
+            if m in by_marker and by_marker[m].parallel_of is None
+        ]
+        for s in shown
+    ]
+
+
 def _passages(answer: Answer) -> list[Passage]:
-    """Each quoted passage: an original citation's quote, cited by its marker and its translations' markers."""
+    """A written answer's shown sentences with their markers; for quotes, each quoted passage: an
+    original citation's quote, cited by its marker and its translations' markers."""
+    if answer.sentences and not answer.fallback:
+        return [Passage(text=s.text, markers=s.markers) for s in answer.sentences if s.verdict == "shown"]
     return [
         Passage(
             text=citation.quote or citation.text,

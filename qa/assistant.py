@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -36,6 +38,9 @@ from qa.relevance import load_relevance_model  # noqa: E402
 from qa.retrieval import HybridRetriever, Ranking, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.types import Answer, ChatTurn, QuestionError  # noqa: E402
+
+if TYPE_CHECKING:
+    from qa.generative import GenerativeAnswerer
 
 
 def _reads(method: Callable) -> Callable:
@@ -84,6 +89,7 @@ class Assistant:
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.prompts = prompts()
         self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size)
+        self._own_embedder = embed_model is None
         # llama-index defaults to OpenAI for both; this product never calls a hosted model.
         LlamaSettings.embed_model = self.embed_model
         LlamaSettings.llm = MockLLM()
@@ -109,8 +115,32 @@ class Assistant:
             lexical_top_k=self.settings.lexical_top_k,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
+        # The generative answerer (Settings.answerer) writes; the extractive one stays its fallback.
+        self.generative: GenerativeAnswerer | None = None
+        if self.settings.answerer == "generative":
+            self.generative = self._generative_answerer()
         if include_bundled if include_bundled is not None else self.settings.holds_bundled:
             self.add_documents([bundled_document()], show_progress=False)
+
+    def _generative_answerer(self) -> GenerativeAnswerer:
+        import numpy as np
+
+        # The support judge lives with the evaluation (eval.judge), which uses it too.
+        from eval.judge.offline import OfflineJudge
+        from qa.generative import GenerativeAnswerer
+        from qa.verify import Verifier
+
+        # The judge's features were trained on all-MiniLM-L6-v2: when that is the embedder, share it.
+        reuse = self._own_embedder and self.settings.embedding == "minilm"
+        embed = (lambda texts: np.asarray(self.embed_model.get_text_embedding_batch(texts))) if reuse else None
+        return GenerativeAnswerer(self.prompts, self.settings, Verifier(OfflineJudge(embed=embed)), fallback=self.answerer)
+
+    def using(self, answerer: str) -> Assistant:
+        """This assistant with another answerer ("extractive" or "generative"), sharing index and models."""
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy(update={"answerer": answerer})
+        other.generative = None if answerer == "extractive" else self.generative or other._generative_answerer()
+        return other
 
     # --- documents ------------------------------------------------------------------------
 
@@ -279,14 +309,40 @@ class Assistant:
             paged.append(citation.model_copy(update={"page": document.page_at(citation.start) if document else None}))
         return answer.model_copy(update={"citations": paged})
 
-    @_reads
     def ask(
         self, question: str, history: Sequence[ChatTurn | dict] | None = None, doc_ids: Sequence[str] | None = None
     ) -> Answer:
         """Answer from the indexed documents (only from `doc_ids`, when given), citing the sentences used."""
+        answer: Answer | None = None
+        for item in self.ask_stream(question, history, doc_ids):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # ask_stream always ends with the answer
+        return answer
+
+    @_reads
+    def _extractive(self, question: str, history: Sequence[ChatTurn | dict] | None, doc_ids: Sequence[str] | None) -> Answer:
+        # One read of the view from retrieval to the composed answer, so no swap falls between them.
+        return self.answerer.answer(self.retrieval(question, history, doc_ids))
+
+    def ask_stream(
+        self, question: str, history: Sequence[ChatTurn | dict] | None = None, doc_ids: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
+        """Draft text as a generative answer is written (nothing for the extractive one), then the final `Answer`.
+
+        A generator holds no read of the view across its yields: a writer swapping in a new view
+        would otherwise wait for (and make every other question wait behind) a whole streamed answer."""
         started = time.perf_counter()
-        answer = self._with_pages(self.answerer.answer(self.retrieval(question, history, doc_ids)))
-        return answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
+        if self.generative is None:
+            answer = self._extractive(question, history, doc_ids)
+        else:
+            for item in self.generative.stream(self.retrieval(question, history, doc_ids)):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+        answer = self._with_pages(answer)
+        yield answer.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 2)})
 
     def _evidence(self, ranking: Ranking) -> list[Evidence]:
         """Ranked sentences as evidence units: a sentence and its linked translation count once."""

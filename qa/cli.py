@@ -17,19 +17,29 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chroma-port", type=int, default=None, help="Chroma server port (default 8000).")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        key: value
-        for key, value in (("data_dir", args.data_dir), ("chroma_host", args.chroma_host), ("chroma_port", args.chroma_port))
-        if value is not None
-    }
+def llm_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--answerer", choices=("extractive", "generative"), default=None,
+                        help="extractive: verbatim quotes, no model (default); generative: a model writes, every sentence verified.")
+    parser.add_argument("--llm-gguf", type=Path, help="A local GGUF model run in-process (implies --answerer generative).")
+    parser.add_argument("--llm-url", help="An OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (implies --answerer generative); "
+                        "its API key, if any, in $CITEQA_LLM_API_KEY.")
+    parser.add_argument("--llm-model", help="Model name to ask the server for.")
+    parser.add_argument("--llm-timeout", type=float, dest="llm_timeout_s", help="Seconds to wait for a written answer (default 180).")
+    parser.add_argument("--llm-threads", type=int, help="CPU threads for --llm-gguf (default 1).")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    names = ("data_dir", "chroma_host", "chroma_port", "answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads")
+    overrides = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    if "answerer" not in overrides and ("llm_gguf" in overrides or "llm_url" in overrides):
+        overrides["answerer"] = "generative"  # naming a model means wanting it to write
     return Settings(**overrides)
 
 
 def _assistant(args: argparse.Namespace):
     from qa.assistant import Assistant
 
-    return Assistant(settings=_settings(args))
+    return Assistant(settings=settings_from_args(args))
 
 
 def _listing(settings: Settings):
@@ -55,7 +65,7 @@ def _ask(args: argparse.Namespace) -> int:
     from qa.types import QuestionError
 
     # Checked before the model loads, so a bad question fails at once.
-    settings = _settings(args)
+    settings = settings_from_args(args)
     try:
         question = check_question(args.question, settings.max_question_chars)
     except QuestionError as error:
@@ -69,11 +79,16 @@ def _ask(args: argparse.Namespace) -> int:
         if not assistant.documents():
             return _fail(_no_documents(settings))
         answer = assistant.ask(question)
+    if answer.fallback:
+        print(f"qa: note: the written answer is not shown ({answer.fallback}); quoting the sources instead.", file=sys.stderr)
     if args.json:
         fields = {"question", "text", "abstained", "citations", "related", "language", "prompt_version", "latency_ms"}
+        fields |= {"answerer", "sentences", "fallback", "notice"} if answer.answerer != "extractive" else set()
         print(answer.model_dump_json(indent=2, include=fields))
         return 0
     print(answer.text)
+    if answer.notice:
+        print(answer.notice)
     if answer.abstained and answer.related:
         from prompts import prompts
 
@@ -114,7 +129,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from qa.ui.render import plural
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     listing = _listing(settings)
     if listing is None:
         assistant = _assistant(args)
@@ -131,7 +146,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from_args(args)
     listing = _listing(settings)
     if listing is None:
         removed = _assistant(args).remove_documents(args.doc_ids)
@@ -174,6 +189,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="Print the answer with its citations as JSON.")
     _index_options(ask)
+    llm_options(ask)
     ask.set_defaults(run=_ask)
 
     ingest = commands.add_parser("ingest", help="Add or update .txt, .md, .pdf, .jsonl files.")
@@ -195,6 +211,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860)
     add_auth_options(serve)
     _index_options(serve)
+    llm_options(serve)
     serve.set_defaults(run=_serve)
 
     evaluation = commands.add_parser("eval", help="Run the faithfulness evaluation.")
@@ -202,6 +219,7 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
         from eval.cli import add_eval_arguments, run_eval
 
         add_eval_arguments(evaluation)
+        llm_options(evaluation)
         evaluation.set_defaults(run=run_eval)
     return parser
 

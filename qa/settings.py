@@ -49,6 +49,22 @@ class Settings(BaseSettings):
         60.0, gt=1, description="With a Chroma server: a crashed writer's lock expires after this long (a live one renews it)."
     )
     show_progress: bool = Field(True, description="Progress bars for long ingests.")
+    answerer: Literal["extractive", "generative"] = Field(
+        "extractive",
+        description="extractive: verbatim quotes, no model (default); generative: an LLM writes the answer and every "
+        "sentence is verified against the sentences it cites (needs llm_gguf or llm_url and the `llm` extra).",
+    )
+    llm_gguf: Path | None = Field(None, description="A local GGUF model run in-process by llama.cpp (xllamacpp).")
+    llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.")
+    llm_model: str = Field("default", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key_env: str = Field("CITEQA_LLM_API_KEY", description="Environment variable holding the server's API key, if it needs one.")
+    llm_timeout_s: float = Field(180.0, gt=0, description="Longest wait for one generated answer; past it the extractive answer is shown.")
+    llm_threads: int = Field(
+        1, ge=1, description="CPU threads for the local GGUF model; 1 measured faster than 2 on a busy 2-core machine (README)."
+    )
+    llm_context: int = Field(4096, ge=512, description="Context window (tokens) of the local GGUF model.")
+    llm_max_tokens: int = Field(384, ge=16, description="Most tokens the model may write for one answer.")
+    llm_evidence: int = Field(5, ge=1, description="Retrieved sentences shown to the model, most relevant first.")
 
     @property
     def holds_bundled(self) -> bool:

@@ -41,6 +41,26 @@ class RelatedSentence(BaseModel):
     language: Language
 
 
+class QuoteCheck(BaseModel):
+    """One quote a generated answer sentence gives for one of its citations, as checked."""
+
+    sentence_id: str | None = Field(description="The cited source sentence; None when the model used a marker it was not shown.")
+    quote: str = Field(description="The quote as the model wrote it.")
+    start: int | None = Field(None, description="Offset of the quote in the document, when it was found verbatim.")
+    end: int | None = None
+
+
+class AnswerSentence(BaseModel):
+    """One sentence a generative answerer wrote, with what backs it and whether it is shown."""
+
+    text: str = Field(description="The sentence without its markers.")
+    markers: list[int] = Field(default_factory=list, description="Its [n] markers in `Answer.text`; empty when dropped.")
+    quotes: list[QuoteCheck] = Field(default_factory=list)
+    verdict: Literal["shown", "dropped"]
+    reason: str = Field("", description="Why it was dropped (failed check and detail); empty when shown.")
+    support: float | None = Field(None, description="The support judge's score, 0..1, when the judge was reached.")
+
+
 class Answer(BaseModel):
     question: str
     text: str = Field(description="The answer; each quoted passage is followed by its [n] marker(s).")
@@ -52,6 +72,11 @@ class Answer(BaseModel):
     prompt_version: str = ""
     answerer: str = "extractive"
     latency_ms: float = 0.0
+    sentences: list[AnswerSentence] = Field(
+        default_factory=list, description="Generative answers: every sentence the model wrote, shown or dropped, and why."
+    )
+    fallback: str = Field("", description="Why the generative answerer showed the extractive answer instead (empty if it did not).")
+    notice: str = Field("", description="A note for the reader, e.g. that unsupported sentences were removed.")
 
 
 class ChatTurn(BaseModel):

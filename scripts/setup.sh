@@ -14,6 +14,8 @@ export UV_LINK_MODE=copy
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
 .venv/bin/pip install --quiet --disable-pip-version-check "$(grep '^uv==' requirements.lock)"
 .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
+# Packages whose declared dependencies must not be installed (see the note in requirements.lock).
+grep '^# no-deps: ' requirements.lock | cut -d' ' -f3- | xargs -r .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 rm -f .venv/.installed-*
 touch "$stamp"

@@ -36,8 +36,11 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # comma or full stop belongs to the sentence, not to the number.  Digits inside
 # names ("CD8", "HIV-1", "H3K9me3", "3T3") are identifiers, not quantities, so a
 # letter (or letter and hyphen) before, or a capital letter after, rules them out;
-# lower-case units stay allowed ("40mg").
-_NUMBER = re.compile(r"(?<![^\W\d_])(?<![^\W\d_]-)(?<![\d.,])\.?\d+(?:[.,]\d+)*(?![A-Z\d])")
+# lower-case units stay allowed ("40mg"). Chinese characters are not letters of a name here:
+# "于1932年" holds the number 1932.
+_NUMBER = re.compile(
+    r"(?<![^\W\d_\u3400-\u9fff])(?<![^\W\d_\u3400-\u9fff]-)(?<![\d.,])\.?\d+(?:[.,]\d+)*(?![A-Z\d])"
+)
 # Acronyms and symbols such as "CKD", "PrP", "B12", "IL-6": an upper-case letter
 # followed somewhere by another upper-case letter or a digit.
 _ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b")

@@ -98,14 +98,21 @@ class Chat:
             yield self._update(turns, render.empty_panel(found), language)
             return
         try:
-            turn.answer = assistant.ask(question, history=history(turns[:-1]), doc_ids=doc_ids or None)
+            # A generative answerer yields its draft as the model writes it, then the verified answer.
+            for item in assistant.ask_stream(question, history=history(turns[:-1]), doc_ids=doc_ids or None):
+                if isinstance(item, str):
+                    turn.draft += item
+                    yield self._update(turns, render.empty_panel(found), language)
+                else:
+                    turn.answer = item
         except (QuestionError, DocumentError) as error:
             turns.pop()
             yield self._update(turns, render.empty_panel(found), language)
             raise gr.Error(str(error), print_exception=False) from None
         language = turn.answer.language
         panel = render.source_panel(index, turn, None, self._document, self.phrases(language))
-        for shown in self._stream_points(turn.answer.text):
+        # The draft already streamed: the verified answer replaces it at once.
+        for shown in [len(turn.answer.text)] if turn.draft else self._stream_points(turn.answer.text):
             turn.shown = shown
             yield self._update(turns, panel, language)
             time.sleep(_STREAM_PAUSE_S)

@@ -68,6 +68,9 @@ def user_message(question: str) -> str:
 def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
     """The answer as streamed so far, its markers linked to their citations."""
     answer = turn.answer
+    if answer is None and turn.draft:
+        # Unverified text: plain, no markers, until verification replaces it.
+        return f'<div class="cq-answer cq-draft cq-streaming">{_paragraphs(_text(turn.draft))}</div>'
     if answer is None:
         return f'<div class="cq-answer cq-pending">{_text(phrases.searching)}</div>'
     if answer.abstained:
@@ -85,9 +88,12 @@ def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
         position = run.end()
     parts.append(_text(text[position:]))
     # Tests and the typing caret (app.css) tell a finished answer by the missing cq-streaming.
-    if len(text) < len(answer.text):
-        return f'<div class="cq-answer cq-streaming">{_paragraphs("".join(parts))}</div>'
-    return f'<div class="cq-answer">{_paragraphs("".join(parts))}{_copy_link(turn_index, phrases)}</div>'
+    finished = len(text) == len(answer.text)
+    classes = "cq-answer" if finished else "cq-answer cq-streaming"
+    # Says when verification removed sentences of a written answer, or replaced it by quotes.
+    notice = f'<p class="cq-notice">{_text(answer.notice)}</p>' if answer.notice and finished else ""
+    copy = _copy_link(turn_index, phrases) if finished else ""
+    return f'<div class="{classes}">{_paragraphs("".join(parts))}{notice}{copy}</div>'
 
 
 def _copy_link(turn_index: int, phrases: Phrases) -> str:

@@ -25,6 +25,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--chroma-host", help="Use a Chroma server instead of the embedded index.")
     cli.add_argument("--chroma-port", type=int, help="Port of the Chroma server.")
     add_auth_options(cli)
+    from qa.cli import llm_options
+
+    llm_options(cli)
     return cli
 
 
@@ -101,16 +104,12 @@ def launch(argv: list[str] | argparse.Namespace | None = None) -> None:
         print(warning, file=sys.stderr)
     # Imported here so `--help` and option errors answer at once.
     from qa.serving import announce
-    from qa.settings import Settings
     from qa.ui.layout import build_app
     from qa.ui.warmup import Warmup
 
-    overrides = {
-        key: value
-        for key, value in (("data_dir", args.data_dir), ("chroma_host", args.chroma_host), ("chroma_port", args.chroma_port))
-        if value is not None
-    }
-    settings = Settings(**overrides)
+    from qa.cli import settings_from_args
+
+    settings = settings_from_args(args)
 
     def open_assistant():
         from qa.assistant import Assistant

@@ -12,11 +12,13 @@ from qa.types import Answer, ChatTurn
 
 @dataclass
 class Turn:
-    """A question and, once retrieved, its answer; `shown` is how much of the answer has streamed in."""
+    """A question and, once retrieved, its answer; `shown` is how much of the answer has streamed in,
+    `draft` what a generative answerer's model has written so far (replaced by the verified answer)."""
 
     question: str
     answer: Answer | None = None
     shown: int = 0
+    draft: str = ""
 
     @property
     def visible_text(self) -> str:

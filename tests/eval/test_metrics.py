@@ -22,6 +22,8 @@ from eval.metrics import (
     mean_defined,
     recall_at_k,
     reciprocal_rank,
+    unbacked_sentences,
+    verification_dropped,
 )
 
 
@@ -133,3 +135,14 @@ def test_latency_and_means():
 def test_definitions_come_from_docstrings():
     assert definition(recall_at_k).startswith("Recall@k: share of gold evidence groups")
     assert "\n" not in definition(abstention_scores)
+
+
+def test_unbacked_sentences_counts_shown_sentences_without_a_verbatim_quote_in_what_they_cite() -> None:
+    source = "Steroids  reduced relapse (p = 0.03) in 40 patients."
+    backed = [(["steroids reduced relapse"], source)]
+    ellipsis = [(["Steroids … in 40 patients"], source)]
+    invented = [(["steroids cured relapse"], source)]
+    uncited: list = []
+    assert unbacked_sentences([backed, ellipsis]) == 0
+    assert unbacked_sentences([backed, invented, uncited]) == 2
+    assert verification_dropped(4, 1) == 0.25 and verification_dropped(0, 0) is None
