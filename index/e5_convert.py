@@ -22,7 +22,6 @@ leaves a half-written model behind, and records the source file's sha256, so a c
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib.util
 import json

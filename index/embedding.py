@@ -81,8 +81,10 @@ def _sentence_transformer(path: str, batch_size: int, **prompts: str) -> BaseEmb
 
     import torch
 
-    # One intra-op thread: on a small shared machine, 2+ threads make each short query
-    # encode stall on OpenMP barriers (measured ~1000 ms vs ~40 ms), and batches lose nothing.
+    # One intra-op thread, for queries and ingest alike: with other processes on the cores, torch's
+    # OpenMP threads wait at barriers for a descheduled peer. bench/embedder_speed.py (2 shared cores,
+    # load 11-21): e5 single queries p50 ~0.17 s at 1 thread vs 2-2.9 s at 2, batches 3.9-4.8 vs
+    # 2.1-3.0 sentences/s; MiniLM the same way. CITEQA_TORCH_THREADS raises it on a dedicated machine.
     torch.set_num_threads(int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
     return HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size, **prompts)
 

@@ -53,7 +53,7 @@ def test_converted_folder_loads_and_matches_the_engine(converted, engine):
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(converted), device="cpu")
-    assert model.get_sentence_embedding_dimension() == 384
+    assert model.get_embedding_dimension() == 384
     for prompt, encode in (("passage", engine.passage), ("query", engine.query)):
         ours = model.encode(SENTENCES, prompt_name=prompt, normalize_embeddings=True)
         cosines = (ours * np.asarray(encode(SENTENCES))).sum(axis=1)
