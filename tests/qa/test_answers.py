@@ -6,9 +6,9 @@ from qa import QuestionError
 
 pytestmark = pytest.mark.integration
 
-INITIAL_THERAPY = "jdm_treatment_review:0008:ee0040a6"
-INITIAL_THERAPY_ZH = "jdm_treatment_review:0016:28caae97"
-AUTHOR_LINE = "jdm_treatment_review:0000:18393bd3"
+INITIAL_THERAPY = "jdm_treatment_review:0008:aa84229a"
+INITIAL_THERAPY_ZH = "jdm_treatment_review:0016:1bb221a8"
+AUTHOR_LINE = "jdm_treatment_review:0000:ae89f9f7"
 
 
 def assert_citations_point_into_documents(assistant, answer):
