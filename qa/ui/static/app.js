@@ -122,6 +122,8 @@
   document.addEventListener(
     "click",
     async (event) => {
+      // select() below presses the hidden #cq-select button: that click is ours, not the user's.
+      if (event.target.closest("#cq-select")) return;
       if (!preview.contains(event.target)) hidePreview();
       const copy = event.target.closest(`a[href^="${COPY_HREF}"]`);
       if (copy) {
