@@ -73,7 +73,8 @@
       jump.textContent = "Show in the source ↓ · 查看原文";
       jump.addEventListener("click", () => {
         hidePreview();
-        document.querySelector("#cq-panel").scrollIntoView({ behavior: "smooth", block: "start" });
+        const target = document.querySelector("#cq-panel mark.cq-selected") || document.querySelector("#cq-panel");
+        target.scrollIntoView({ block: "center" });
       });
       preview.append(jump);
     }
