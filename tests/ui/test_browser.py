@@ -29,6 +29,8 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
 
 def ask(page: Page, question: str) -> None:
     """Ask in the chat and wait until the answer has finished streaming."""
+    # The page's load events fill the example questions: until then an Enter may go unheard.
+    expect(page.locator("#cq-examples")).to_contain_text("?", timeout=ANSWER_TIMEOUT_MS)
     finished = page.locator("#cq-chat .cq-answer:not(.cq-pending):not(.cq-streaming)")
     before = finished.count()
     page.locator("#cq-question textarea").fill(question)

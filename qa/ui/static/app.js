@@ -73,7 +73,8 @@
       jump.textContent = "Show in the source ↓ · 查看原文";
       jump.addEventListener("click", () => {
         hidePreview();
-        document.querySelector("#cq-panel").scrollIntoView({ behavior: "smooth", block: "start" });
+        const target = document.querySelector("#cq-panel mark.cq-selected") || document.querySelector("#cq-panel");
+        target.scrollIntoView({ block: "center" });
       });
       preview.append(jump);
     }
@@ -122,6 +123,8 @@
   document.addEventListener(
     "click",
     async (event) => {
+      // select() below presses the hidden #cq-select button: that click is ours, not the user's.
+      if (event.target.closest("#cq-select")) return;
       if (!preview.contains(event.target)) hidePreview();
       const copy = event.target.closest(`a[href^="${COPY_HREF}"]`);
       if (copy) {
