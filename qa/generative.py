@@ -203,7 +203,7 @@ class GenerativeAnswerer:
         try:
             reply = yield from self._generate(retrieval, shown)
         except (LLMUnavailable, LLMFailure, MalformedReply) as error:
-            log.warning("generative answer failed, showing the extractive answer: %s", error)
+            log.info("generative answer failed, showing the extractive answer: %s", error)  # also in Answer.fallback
             yield self._fall_back(retrieval, str(error))
             return
         yield self._compose(retrieval, shown, reply)
