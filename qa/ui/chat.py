@@ -13,7 +13,7 @@ from index.documents import Document, Language
 from index.loaders import DocumentError
 from index.splitting import detect_language
 from prompts import prompts
-from qa.types import Answer, ChatTurn, QuestionError
+from qa.types import Answer, QuestionError
 from qa.ui import render
 from qa.ui.export import transcript
 from qa.ui.phrases import Phrases, phrases
@@ -159,15 +159,11 @@ class Chat:
         score, language, quote, parallel_of, page), related, language, ...
         """
         # The assistant checks both (types, Unicode, lengths, history shape) before any model call.
-        try:
-            turns = [ChatTurn.model_validate(turn) for turn in history or []]
-        except ValueError as error:
-            raise gr.Error(f"history must be a list of {{role, content}} messages ({error}).", print_exception=False) from None
         assistant = self.assistant
         if not assistant.documents():
             raise gr.Error(self.phrases(detect_language(question or "")).no_documents, print_exception=False)
         try:
-            answer = assistant.ask(question, history=turns, doc_ids=doc_ids or None)
+            answer = assistant.ask(question, history=history, doc_ids=doc_ids or None)
         except (QuestionError, DocumentError) as error:
             raise gr.Error(str(error), print_exception=False) from None
         return answer.model_dump(mode="json")

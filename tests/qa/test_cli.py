@@ -39,8 +39,14 @@ def test_ingest_ask_json_list_remove(tmp_path):
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert set(answer) >= {"text", "abstained", "citations"}
-    cited = answer["citations"][0]
-    assert set(cited) >= {"marker", "sentence_id", "doc_id", "text", "start", "end", "score", "language"}
+    # The hash test embedder is not what the relevance model was fitted for, so this may abstain:
+    # the wiring is checked on a citation, or on the related sentence an abstention lists.
+    if answer["abstained"]:
+        cited = answer["related"][0]
+        assert set(cited) >= {"sentence_id", "doc_id", "text", "start", "end", "score", "language"}
+    else:
+        cited = answer["citations"][0]
+        assert set(cited) >= {"marker", "sentence_id", "doc_id", "text", "start", "end", "score", "language"}
     assert source.read_text(encoding="utf-8")[cited["start"] : cited["end"]] == cited["text"]
 
     listed = run_qa("list", data_dir=data_dir)

@@ -59,8 +59,8 @@ def test_bad_input_is_refused_with_the_reason(client: Client, question, history,
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('{"data": ["\\ud800 what?", []]}', "The question contains an invalid character (U+D800"),
-        ('{"data": ["What is the dose?", [{"role": "user", "content": "ok \\udfff"}]]}', "History message 0 contains an invalid character"),
+        ('{"data": ["\\ud800 what?", [], []]}', "The question contains an invalid character (U+D800"),
+        ('{"data": ["What is the dose?", [{"role": "user", "content": "ok \\udfff"}], []]}', "History message 0 contains an invalid character"),
     ],
 )
 def test_lone_surrogates_are_refused_at_once(app_url: str, body: str, message: str) -> None:

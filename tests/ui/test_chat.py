@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 import gradio as gr
 
@@ -13,14 +12,14 @@ from qa.ui.warmup import Warmup
 
 
 def test_an_empty_question_leaves_every_output_as_it_is(hash_assistant: Assistant) -> None:
-    chat = Chat(Warmup.of(hash_assistant), threading.Lock())
+    chat = Chat(Warmup.of(hash_assistant))
     updates = list(chat.respond("   ", [Turn("earlier question")]))
     assert len(updates) == 1 and len(updates[0]) == CHAT_OUTPUTS
     assert all(isinstance(output, type(gr.skip())) and output == gr.skip() for output in updates[0])
 
 
 def test_an_empty_index_says_there_are_no_documents_and_how_to_add_them(hash_settings) -> None:
-    chat = Chat(Warmup.of(Assistant(settings=hash_settings, include_bundled=False)), threading.Lock())
+    chat = Chat(Warmup.of(Assistant(settings=hash_settings, include_bundled=False)))
     messages = list(chat.respond("What did the trial find?", []))[-1][0]
     assert "No documents are indexed yet" in messages[-1]["content"]
     assert "Documents tab" in messages[-1]["content"]
