@@ -256,6 +256,9 @@ def test_copy_export_reload_and_clear_a_conversation(browser: Browser, app_url: 
 
     page.locator("#cq-chat button[aria-label=Clear]").click()
     expect(page.locator("#cq-chat .cq-answer")).to_have_count(0)
+    # Gradio's BrowserState writes localStorage after the event round trip; a reload sooner can
+    # still find the old conversation (seen once under load; noted in the closing note).
+    page.wait_for_timeout(1500)
     page.reload(wait_until="load")
     expect(page.locator("#cq-question textarea")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_timeout(1500)
