@@ -56,10 +56,10 @@ class ExtractiveAnswerer:
             start, end = self._trim(primary, weights)
             passage = (_ELLIPSIS if start else "") + primary.text[start:end] + (_ELLIPSIS if end < len(primary.text) else "")
             marker = len(citations) + 1
-            citations.append(_citation(primary, marker, unit.relevance, primary.text[start:end]))
+            citations.append(cite(primary, marker, unit.relevance, primary.text[start:end]))
             markers = f"[{marker}]"
             if secondary is not None:
-                citations.append(_citation(secondary, marker + 1, unit.relevance, secondary.text, parallel_of=marker))
+                citations.append(cite(secondary, marker + 1, unit.relevance, secondary.text, parallel_of=marker))
                 markers += f"[{marker + 1}]"
             quotes.append(self._prompts.render("quote", retrieval.language, passage=passage, markers=markers))
         frame = "answer" if citations[0].language == retrieval.language else "answer_other_language"
@@ -136,7 +136,8 @@ class ExtractiveAnswerer:
         )
 
 
-def _citation(sentence: Sentence, marker: int, score: float, quote: str, parallel_of: int | None = None) -> Citation:
+def cite(sentence: Sentence, marker: int, score: float, quote: str, parallel_of: int | None = None) -> Citation:
+    """The `Citation` of a source sentence under marker [n]: shared by the extractive and generative answerers."""
     return Citation(
         marker=marker,
         sentence_id=sentence.id,

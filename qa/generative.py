@@ -26,7 +26,7 @@ from index.documents import Sentence
 from prompts import PROMPTS_DIR, PromptError, PromptSet
 from qa.answerers import Answerer, Evidence, Retrieval
 # One way to turn a sentence into a Citation, shared with the extractive answerer.
-from qa.answering import _citation
+from qa.answering import cite
 from qa.llm import LLMFailure, LLMUnavailable, load_llm, stream_chat
 from qa.settings import Settings
 from qa.types import Answer, AnswerSentence, Citation, QuoteCheck
@@ -278,11 +278,11 @@ class GenerativeAnswerer:
         longest one the answer takes from it. Returns the markers."""
         start, end = max(spans, key=lambda span: span[1] - span[0])
         marker = len(citations) + 1
-        citations.append(_citation(sentence, marker, evidence.relevance, sentence.text[start:end]))
+        citations.append(cite(sentence, marker, evidence.relevance, sentence.text[start:end]))
         other = evidence.parallel if sentence.id == evidence.sentence.id else evidence.sentence
         if other is None:
             return [marker]
-        citations.append(_citation(other, marker + 1, evidence.relevance, other.text, parallel_of=marker))
+        citations.append(cite(other, marker + 1, evidence.relevance, other.text, parallel_of=marker))
         return [marker, marker + 1]
 
     @staticmethod

@@ -57,7 +57,6 @@ class Ranking:
     answer: bool
     """`answerable` at or above the fitted threshold."""
     question_features: dict[str, float]
-    query_vector: list[float] = field(repr=False, default_factory=list)
 
 
 class HybridRetriever(BaseRetriever):
@@ -117,9 +116,9 @@ class HybridRetriever(BaseRetriever):
         catalog = self._catalog
         language = detect_language(query)
         model = self._model.for_language(language)
-        vector = self._embed_model.get_query_embedding(query)
         if not len(catalog):
-            return Ranking(query, language, [], 0.0, False, dict.fromkeys(QUESTION_FEATURES, 0.0), vector)
+            return Ranking(query, language, [], 0.0, False, dict.fromkeys(QUESTION_FEATURES, 0.0))
+        vector = self._embed_model.get_query_embedding(query)
         scores = catalog.lexical.scores(query)
         if scores is not None and doc_ids:
             scores = scores * np.array([s.doc_id in doc_ids for s in catalog.sentences])
@@ -171,7 +170,7 @@ class HybridRetriever(BaseRetriever):
         }
         answerable = model.gate.probability(question_features)
         return Ranking(
-            query, language, hits[: top_k or self._top_k], answerable, answerable >= model.threshold, question_features, vector
+            query, language, hits[: top_k or self._top_k], answerable, answerable >= model.threshold, question_features
         )
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
