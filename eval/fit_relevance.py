@@ -35,7 +35,7 @@ from eval.pubmedqa import PUBMEDQA_PATH, load_pubmedqa
 from eval.squad import build_squad_set
 from index.documents import Document, Language
 from index.splitting import detect_language
-from qa.relevance import MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, logit
+from qa.relevance import MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, gate_features
 
 ANSWERED_SHARE = 0.97
 # The whole candidate pool, not just the shown top-k.
@@ -131,14 +131,8 @@ def question_features(ranker: dict, example: Example) -> tuple[np.ndarray, int]:
     """The gate's features for one question, from the fitted ranker's best candidate (and its index)."""
     p = _probabilities(ranker, example.pool, SENTENCE_FEATURES)
     top = int(np.argmax(p))
-    row = example.pool[top]
-    values = {
-        "top_logit": logit(float(p[top])),
-        "top_cos": row[SENTENCE_FEATURES.index("cos")],
-        "top_cover_context": row[SENTENCE_FEATURES.index("cover_context")],
-        "best_cos": example.best_cos,
-        "unseen": example.unseen,
-    }
+    row = dict(zip(SENTENCE_FEATURES, example.pool[top]))
+    values = gate_features(float(p[top]), row, example.best_cos, example.unseen)
     return np.array([values[f] for f in QUESTION_FEATURES]), top
 
 

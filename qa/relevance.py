@@ -50,6 +50,19 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def gate_features(top_relevance: float, top: Mapping[str, float], best_cos: float, unseen: float) -> dict[str, float]:
+    """The gate's features: from the best candidate (its ranker probability and sentence features)
+    and from the question (best cosine over all candidates, unseen-term share). Used by retrieval
+    and by the fitting script alike."""
+    return {
+        "top_logit": logit(top_relevance),
+        "top_cos": top["cos"],
+        "top_cover_context": top["cover_context"],
+        "best_cos": best_cos,
+        "unseen": unseen,
+    }
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 

@@ -27,7 +27,7 @@ from index.documents import Language, Sentence
 from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
-from qa.relevance import QUESTION_FEATURES, RelevanceModel, coverage, logit, term_weights
+from qa.relevance import QUESTION_FEATURES, RelevanceModel, coverage, gate_features, term_weights
 
 # Neighbours are added for this many of each channel's best hits.
 _NEIGHBOURS_OF_TOP = 10
@@ -161,13 +161,7 @@ class HybridRetriever(BaseRetriever):
             hits.append(ScoredSentence(sentence, model.ranker.probability(features), features))
         hits.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))
         top = hits[0]
-        question_features = {
-            "top_logit": logit(top.relevance),
-            "top_cos": top.features["cos"],
-            "top_cover_context": top.features["cover_context"],
-            "best_cos": max(h.features["cos"] for h in hits),
-            "unseen": unseen,
-        }
+        question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits), unseen)
         answerable = model.gate.probability(question_features)
         return Ranking(
             query, language, hits[: top_k or self._top_k], answerable, answerable >= model.threshold, question_features
