@@ -1,19 +1,32 @@
 """The in-memory view of what is indexed: committed documents, their sentences, and BM25.
 
-Loaded once from Chroma when the assistant opens, then updated after each ingest or
-removal (this process's, or, through `refreshed`, another's) so that a query never scans
-the collection. An update builds the whole new view first and then replaces the old one
-in a single assignment (`replace`), so its holders keep one object and never see a mix.
+Loaded when the assistant opens (from the snapshot in the data directory, index/snapshot.py,
+or else from Chroma), then updated after each ingest or removal (this process's, or, through
+`refreshed`, another's) so that a query never scans the collection. An update builds the
+whole new view first and then replaces the old one in a single assignment (`replace`), so
+its holders keep one object and never see a mix. A new view tokenizes only the sentences
+the old one did not hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from index.documents import Document, Sentence
-from index.lexical import LexicalIndex, idf_weights
+from index.lexical import LexicalIndex, Terms, idf_weights
 from index.store import ChromaIndex
 from index.tokenize import tokenize
+
+
+class Tokenized(Protocol):
+    """Sentences whose search tokens are known: a catalog, or a snapshot being restored."""
+
+    terms: Terms
+
+    def position(self, sentence_id: str) -> int | None: ...
+
+    def at(self, position: int) -> Sentence: ...
 
 
 class Catalog:
@@ -23,7 +36,10 @@ class Catalog:
         sentences: Iterable[Sentence],
         hashes: dict[str, str] | None = None,
         version: int = 1,
+        *,
+        known: Tokenized | None = None,
     ) -> None:
+        """`known`: where the tokens of sentences already tokenized are taken from instead of the tokenizer."""
         self.version = version
         self.documents = dict(documents)
         # Content hash of each document as committed: what `refreshed` compares with the manifest.
@@ -33,7 +49,7 @@ class Catalog:
         for sentence in sentences:
             if sentence.doc_id in self._by_doc:
                 self._by_doc[sentence.doc_id].append(sentence)
-        self._rebuild()
+        self._rebuild(known)
 
     @classmethod
     def load(cls, index: ChromaIndex) -> Catalog:
@@ -56,21 +72,33 @@ class Catalog:
         # hash still differs, so the next refresh reads it again.
         return [(documents[doc_id], by_doc[doc_id]) for doc_id in documents if by_doc[doc_id]], removed
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, known: Tokenized | None) -> None:
         for sentences in self._by_doc.values():
             sentences.sort(key=lambda s: s.ordinal)
         self.sentences: list[Sentence] = [s for doc_id in sorted(self._by_doc) for s in self._by_doc[doc_id]]
         self._position = {s.id: i for i, s in enumerate(self.sentences)}
         # Tokenized once: BM25, IDF and the term coverage of relevance all use these.
-        corpus_tokens = [tokenize(s.text) for s in self.sentences]
-        self.token_sets: list[frozenset[str]] = [frozenset(tokens) for tokens in corpus_tokens]
-        self.lexical = LexicalIndex(corpus_tokens)
-        self.idf = idf_weights(self.token_sets)
+        reused: list[int | None] = []
+        fresh: dict[int, list[str]] = {}
+        for i, sentence in enumerate(self.sentences):
+            old = known.position(sentence.id) if known is not None else None
+            if old is not None and known.at(old).text != sentence.text:  # type: ignore[union-attr]
+                old = None
+            reused.append(old)
+            if old is None:
+                fresh[i] = tokenize(sentence.text)
+        self.terms = Terms.gather(known.terms if known is not None else None, reused, fresh)
+        self.lexical = LexicalIndex(self.terms)
+        self.idf = idf_weights(self.lexical)
+        self._token_sets: dict[int, frozenset[str]] = {}
         self._document_tokens: dict[str, frozenset[str]] = {}
 
     def tokens(self, sentence: Sentence) -> frozenset[str]:
-        """Search tokens of an indexed sentence."""
-        return self.token_sets[self._position[sentence.id]]
+        """Search tokens of an indexed sentence (made on first use: most are never asked for)."""
+        position = self._position[sentence.id]
+        if position not in self._token_sets:
+            self._token_sets[position] = self.terms.token_set(position)
+        return self._token_sets[position]
 
     def document_tokens(self, doc_id: str) -> frozenset[str]:
         """Every search token of a document (cached until the catalog changes)."""
@@ -101,7 +129,8 @@ class Catalog:
             documents[document.id] = document
             by_doc[document.id] = list(sentences)
             hashes.pop(document.id, None)
-        return Catalog(documents, (s for doc_sentences in by_doc.values() for s in doc_sentences), hashes, self.version + 1)
+        sentences = (s for doc_sentences in by_doc.values() for s in doc_sentences)
+        return Catalog(documents, sentences, hashes, self.version + 1, known=self)
 
     def get(self, sentence_id: str) -> Sentence | None:
         position = self._position.get(sentence_id)
