@@ -186,18 +186,42 @@ def unique_vectors(work: Path = DEFAULT_WORK) -> dict[str, list[float]]:
     return {text: vector.tolist() for text, vector in zip(texts, vectors, strict=True)}
 
 
-def ensure_index(size: int, work: Path = DEFAULT_WORK) -> Path:
-    """A data directory holding a MiniLM-labelled index of `size` PubMedQA sentences.
+def synthetic_vectors(texts: set[str], dimension: int = 384) -> dict[str, list[float]]:
+    """Deterministic unit vectors, one per distinct text, seeded by the text: no model.
+
+    For benchmarks that time everything but the vectors' meaning (cold start: opening the
+    index, the catalog and BM25, one HNSW query), so a 100,000-sentence index is built in
+    minutes instead of the hours the real embedder would take here. Dense results over such
+    an index are meaningless; BM25 and everything lexical are the real thing.
+    """
+    import hashlib
+
+    import numpy as np
+
+    vectors: dict[str, list[float]] = {}
+    for text in texts:
+        seed = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+        vector = np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
+        vectors[text] = (vector / np.linalg.norm(vector)).tolist()
+    return vectors
+
+
+def ensure_index(size: int, work: Path = DEFAULT_WORK, embedding: str = "minilm", vectors: str = "model") -> Path:
+    """A data directory holding an index of `size` PubMedQA sentences, labelled with `embedding`'s model.
 
     Written through the product's own store (`ChromaIndex.write_nodes`, `commit_documents`,
-    same nodes as `Ingestor`), with reused vectors; built once and kept in `work`.
+    same nodes as `Ingestor`), built once and kept in `work`. `vectors`: "model" reuses the
+    MiniLM vectors of the distinct sentences (`unique_vectors`, MiniLM only); "synthetic"
+    writes `synthetic_vectors` under any embedding's label (same dimension as e5 and MiniLM).
     """
     from index.embedding import model_label
     from index.ingest import window_text
     from index.store import ChromaIndex, make_client, sentence_node
     from qa.settings import Settings
 
-    data_dir = work / f"index-{size}"
+    if vectors == "model" and embedding != "minilm":
+        raise ValueError("cached model vectors are MiniLM's: use vectors='synthetic' for another label")
+    data_dir = work / (f"index-{size}" if vectors == "model" else f"index-{size}-{embedding}-{vectors}")
     marker = data_dir / "complete.json"
     chosen = corpus(size)
     total = sum(len(s) for _, s in chosen)
@@ -206,16 +230,19 @@ def ensure_index(size: int, work: Path = DEFAULT_WORK) -> Path:
     import shutil
 
     shutil.rmtree(data_dir, ignore_errors=True)
-    vectors = unique_vectors(work)
+    if vectors == "model":
+        by_text = unique_vectors(work)
+    else:
+        by_text = synthetic_vectors({s.text for _, sentences in chosen for s in sentences})
     settings = Settings()
-    index = ChromaIndex(make_client(data_dir), settings.collection, model_label("minilm"))
+    index = ChromaIndex(make_client(data_dir), settings.collection, model_label(embedding))
     started = time.perf_counter()
     batch: list = []
     open_documents: list[Document] = []
     written = 0
     for document, sentences in chosen:
         batch.extend(
-            sentence_node(s, document, window_text(sentences, i), vectors[s.text]) for i, s in enumerate(sentences)
+            sentence_node(s, document, window_text(sentences, i), by_text[s.text]) for i, s in enumerate(sentences)
         )
         open_documents.append(document)
         if len(batch) >= 2048 or document is chosen[-1][0]:
