@@ -17,6 +17,10 @@ import Stemmer
 
 jieba.setLogLevel(logging.WARNING)
 
+# What a stored tokenization (index/snapshot.py) was made with: raise the first number with any
+# change to the rules below; a new jieba or stemmer may cut words differently too.
+TOKENIZER_VERSION = f"1; jieba {jieba.__version__}; PyStemmer {Stemmer.version()}"
+
 _EN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _EN_STOPWORDS = frozenset(

@@ -26,6 +26,7 @@ from index.ingest import IngestReport, Ingestor  # noqa: E402
 from index.loaders import DocumentError, check_document, load_path  # noqa: E402
 from index.locking import ViewLock  # noqa: E402
 from index.listing import unknown_documents  # noqa: E402
+from index.snapshot import open_catalog, snapshot_path, write_snapshot  # noqa: E402
 from index.store import ChromaIndex, make_client  # noqa: E402
 from prompts import prompts  # noqa: E402
 from index.splitting import detect_language  # noqa: E402
@@ -105,7 +106,9 @@ class Assistant:
         self._view = ViewLock()
         self._reloading = threading.Lock()
         self._revision = self.index.revision()  # read first: a write committed during the load is caught up later
-        self.catalog = Catalog.load(self.index)
+        # The catalog as this or another process last stored it, if still current (index/snapshot.py).
+        self._snapshot = snapshot_path(self.settings.data_dir, self.settings.collection)
+        self.catalog = open_catalog(self.index, self._snapshot, self._revision)
         self.retriever = HybridRetriever(
             self.index,
             self.catalog,
@@ -212,6 +215,7 @@ class Assistant:
             if committed:
                 revision = self.index.bump_revision()
                 self._adopt(committed[-1], revision)
+                write_snapshot(self._snapshot, committed[-1], revision, self.index)  # still under the writer lock
 
     def _adopt(self, view: Catalog, revision: int) -> None:
         with self._view.swapping():
