@@ -2,7 +2,8 @@
 
 `open_catalog` is how a process gets its first catalog. The snapshot in the data directory
 (`catalog-cache/<collection>.npz`) records the index revision it was taken at:
-- same revision as the index: it is the catalog (nothing is read from Chroma);
+- same revision as the index, and that revision settled: it is the catalog (nothing is read
+  from Chroma);
 - older (or newer: an index restored from a backup): it is brought up to date like any
   catalog, by content hash (`Catalog.refreshed`: only changed documents are read, only their
   sentences tokenized), then written again;
@@ -12,8 +13,9 @@ A snapshot is also written by every writer after its commit, under the writer lo
 (qa/assistant.py). It is only ever replaced whole (temporary file, then rename), and never
 trusted past its checks: a damaged one is logged and ignored, never fatal.
 
-Its revision is read before its content, so the content is never older than the revision it
-claims (a write committed meanwhile bumps the revision past it, and the next open catches up).
+Its revision is read before its content, and it is written (and used) only while that revision
+is settled (`ChromaIndex.settled_revision`: no write under way or killed part-way since it was
+bumped), so it holds exactly what the index held at that revision.
 
 The file is an uncompressed NumPy archive, read without pickle: JSON for the documents,
 sentences and vocabulary, arrays for the token ids (index/lexical.py `Terms`). BM25 and IDF
@@ -134,13 +136,13 @@ def write_snapshot(path: Path, catalog: Catalog, revision: int, index: ChromaInd
 def open_catalog(index: ChromaIndex, path: Path, revision: int) -> Catalog:
     """The catalog of the index at `revision` (read by the caller before this call) or later."""
     stored = read_snapshot(path, index)
-    if stored is not None and stored[1] == revision:
+    if stored is not None and stored[1] == revision and index.settled_revision() == revision:
         return stored[0]
     if stored is None:
         catalog = Catalog.load(index)
     else:
         updated, removed = stored[0].refreshed(index)
         catalog = stored[0].changed(updated, removed)
-    if index.revision() == revision:  # else a write committed meanwhile has written (or will write) a newer one
+    if index.settled_revision() == revision:  # else a writer is at work, and will write a newer one
         write_snapshot(path, catalog, revision, index)
     return catalog

@@ -215,22 +215,35 @@ class ChromaIndex:
 
     def revision(self) -> int:
         """How many writes have been committed: one cheap lookup by ID."""
+        return self._revision_record()[0]
+
+    def settled_revision(self) -> int | None:
+        """The revision, or None while a write is under way or was killed part-way: from its first
+        journal entry (`journal`) to its `bump_revision`, the index may hold committed changes that
+        no revision counts yet, so a catalog stored at this revision (index/snapshot.py) may be behind."""
+        revision, writing = self._revision_record()
+        return None if writing else revision
+
+    def _revision_record(self) -> tuple[int, bool]:
         found = self.state.get(ids=[_REVISION_ID], include=["metadatas"])["metadatas"]
-        return int(found[0]["revision"]) if found else 0
+        return (int(found[0]["revision"]), bool(found[0].get("writing"))) if found else (0, False)
 
     def bump_revision(self) -> int:
         """Record a committed write; called by the lock holder only, so increments are never lost."""
         revision = self.revision() + 1
-        self.state.upsert(ids=[_REVISION_ID], embeddings=[_MANIFEST_VECTOR], metadatas=[{"kind": "revision", "revision": revision}])
+        settled = {"kind": "revision", "revision": revision, "writing": False}  # written out: Chroma merges metadata
+        self.state.upsert(ids=[_REVISION_ID], embeddings=[_MANIFEST_VECTOR], metadatas=[settled])
         return revision
 
     def journal(self, doc_ids: Sequence[str]) -> None:
-        """Note documents about to change, so leftovers of an interrupted change are found and deleted."""
+        """Note documents about to change, so leftovers of an interrupted change are found and deleted;
+        in the same write, mark the revision unsettled until the writer bumps it (`settled_revision`)."""
         if doc_ids:
+            unsettled = {"kind": "revision", "revision": self.revision(), "writing": True}
             self.state.upsert(
-                ids=[f"journal:{doc_id}" for doc_id in doc_ids],
-                embeddings=[_MANIFEST_VECTOR] * len(doc_ids),
-                metadatas=[{"kind": _JOURNAL_KIND, "doc_id": doc_id} for doc_id in doc_ids],
+                ids=[f"journal:{doc_id}" for doc_id in doc_ids] + [_REVISION_ID],
+                embeddings=[_MANIFEST_VECTOR] * (len(doc_ids) + 1),
+                metadatas=[{"kind": _JOURNAL_KIND, "doc_id": doc_id} for doc_id in doc_ids] + [unsettled],
             )
 
     def tidy(self, doc_ids: Sequence[str] | None = None) -> None:

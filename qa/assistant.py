@@ -203,7 +203,10 @@ class Assistant:
         bumped all the same, and this process rereads them like any other's."""
         committed: list[Catalog] = []
         with self.index.writer:
-            self.refresh(wait=True)  # the write starts from everything committed before it
+            # A write killed part-way may have committed documents that no revision counts: catch up by
+            # content hash whatever the revision says, and bump it even if this write changes nothing.
+            interrupted = self.index.settled_revision() is None
+            self.refresh(wait=True, force=interrupted)  # the write starts from everything committed before it
             self.index.tidy()  # leftovers of writes killed part-way; invisible, but they take space
             try:
                 yield committed.append
@@ -212,26 +215,27 @@ class Assistant:
             except BaseException:
                 self.index.bump_revision()
                 raise
-            if committed:
+            if committed or interrupted:
                 revision = self.index.bump_revision()
-                self._adopt(committed[-1], revision)
-                write_snapshot(self._snapshot, committed[-1], revision, self.index)  # still under the writer lock
+                view = committed[-1] if committed else self.catalog
+                self._adopt(view, revision)
+                write_snapshot(self._snapshot, view, revision, self.index)  # still under the writer lock
 
     def _adopt(self, view: Catalog, revision: int) -> None:
         with self._view.swapping():
             self.catalog.adopt(view)
             self._revision = revision
 
-    def refresh(self, wait: bool = False) -> bool:
+    def refresh(self, wait: bool = False, force: bool = False) -> bool:
         """Catch up with writes committed by other processes; True if the view changed.
 
         One lookup by ID when nothing changed. Otherwise the changed documents are read
         (while no write is in progress, for an embedded index whose files a writer rewrites),
         the new view is built beside the current one, which keeps answering, then swapped in.
         Without `wait`, a reader leaves the catching up to a thread already doing it, and to
-        later, if a write is in progress.
+        later, if a write is in progress. `force` compares content hashes even at the same revision.
         """
-        if self.index.revision() == self._revision or not self._reloading.acquire(blocking=wait):
+        if (self.index.revision() == self._revision and not force) or not self._reloading.acquire(blocking=wait):
             return False  # unchanged, or another thread is already catching up
         try:
             guard = self.index.writer if self.index.writer.guards_reads else None
@@ -239,7 +243,7 @@ class Assistant:
                 return False  # a write is in progress: keep the current view until it ends
             try:
                 revision = self.index.revision()
-                if revision == self._revision:
+                if revision == self._revision and not force:
                     return False  # another thread caught up meanwhile
                 self.index.reopen()
                 updated, removed = self.catalog.refreshed(self.index)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.catalog import Catalog
 from index.documents import Document
 from index.snapshot import read_snapshot
 from index.store import ChromaIndex
@@ -36,11 +37,19 @@ def open_assistant(data_dir: Path) -> Assistant:
 
 
 class SentenceReads:
-    """Counts the documents whose sentences are read from Chroma."""
+    """Counts the documents whose sentences are read from Chroma, and the catching up by content hash."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.documents: list[str] = []
+        self.catch_ups = 0
         real = ChromaIndex.load_sentences
+        real_refreshed = Catalog.refreshed
+
+        def refreshed(catalog: Catalog, index: ChromaIndex):
+            self.catch_ups += 1
+            return real_refreshed(catalog, index)
+
+        monkeypatch.setattr(Catalog, "refreshed", refreshed)
 
         def counting(index: ChromaIndex, hashes: dict[str, str]):
             self.documents.extend(hashes)
@@ -75,7 +84,7 @@ def test_current_snapshot_is_used_without_reading_sentences(tmp_path: Path, monk
 
     reads = SentenceReads(monkeypatch)
     reopened = open_assistant(tmp_path)
-    assert reads.documents == []
+    assert reads.documents == [] and reads.catch_ups == 0
     assert view(reopened) == view(writer)
 
 
@@ -104,7 +113,7 @@ def test_stale_snapshot_is_caught_up_reading_only_changed_documents(tmp_path: Pa
 
     reads = SentenceReads(monkeypatch)
     caught_up = open_assistant(tmp_path)
-    assert sorted(reads.documents) == ["paper2", "paper7"]
+    assert sorted(reads.documents) == ["paper2", "paper7"] and reads.catch_ups == 1
     assert "paper3" not in caught_up.catalog.documents
     assert caught_up.retrieve("glucose variability follow-up", top_k=1)[0].sentence.text == "A follow-up found lower glucose variability."
     stored = read_snapshot(snapshot, caught_up.index)
@@ -191,3 +200,30 @@ def test_unwritable_snapshot_directory_does_not_break_writes(tmp_path: Path) -> 
     assistant.ingest(corpus())
     assert assistant.retrieve("warfarin bleeding", top_k=1)[0].sentence.doc_id == "paper3"
     assert sorted(open_assistant(tmp_path).catalog.documents) == sorted(d.id for d in corpus())
+
+
+def test_a_write_killed_before_its_revision_bump_is_never_hidden_by_a_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    early = open_assistant(tmp_path)
+    early.ingest(corpus())  # snapshot at revision R
+    crashing = open_assistant(tmp_path)
+
+    def killed(index: ChromaIndex) -> int:
+        raise KeyboardInterrupt  # the process dies after committing, before counting the write
+
+    monkeypatch.setattr(ChromaIndex, "bump_revision", killed)
+    with pytest.raises(KeyboardInterrupt):
+        crashing.ingest([paper(7, "heparin clots")])
+    monkeypatch.undo()
+    assert early.index.revision() == read_snapshot(early._snapshot, early.index)[1]  # the same revision...
+    assert "paper7" in open_assistant(tmp_path).catalog.documents  # ...but unsettled: caught up by hash
+
+    # A writer whose view predates the killed write catches up first, and its snapshot holds both.
+    early.ingest([paper(8, "vitamin d fractures")])
+    assert {"paper7", "paper8"} <= set(early.catalog.documents)
+    reads = SentenceReads(monkeypatch)
+    fresh = open_assistant(tmp_path)
+    assert reads.documents == [] and reads.catch_ups == 0
+    assert {"paper7", "paper8"} <= set(fresh.catalog.documents)
+    assert view(fresh) == view(early)
