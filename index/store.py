@@ -15,7 +15,9 @@ document or the new complete one:
   then the manifest record is switched, then the old version's sentences are deleted;
 - removal: the manifest record is deleted first, then the sentences.
 Leftovers of an interrupted write are invisible, and the next writer deletes them
-(`tidy`, driven by the journal).
+(`tidy`, driven by the journal). From a write's first journal entry to its revision bump the
+revision is marked unsettled (`settled_revision`): a write killed in between leaves it so, and
+a catalog stored at that revision (index/snapshot.py) is then checked by content hash.
 """
 
 from __future__ import annotations
