@@ -40,6 +40,8 @@ watch("value", focus);
 focus();
 """
 
+_FORGET_CONVERSATION = f"() => {{ localStorage.removeItem({CONVERSATION_STORAGE_KEY!r}); }}"
+
 
 def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
     """The whole app around one shared `Assistant` (or its `Warmup`, still loading); launch it with `qa.ui.serve`."""
@@ -127,7 +129,9 @@ def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
         chat_outputs = [chatbot, turns, panel, disclaimer, question, ask, transcript, stored]
         for trigger in (question.submit, ask.click):
             trigger(chat.respond, [question, turns, scope], chat_outputs, api_visibility="private", show_progress="hidden")
-        chatbot.clear(chat.clear, None, chat_outputs, api_visibility="private")  # also forgets the stored conversation
+        # Also forgets the stored conversation: at once in the browser (a reload right after Clear must not
+        # bring it back, and BrowserState writes only after the event's round trip), then through `stored`.
+        chatbot.clear(chat.clear, None, chat_outputs, api_visibility="private", js=_FORGET_CONVERSATION)
         select.click(chat.select, [selection, turns], [panel, disclaimer], api_visibility="private", show_progress="hidden")
         examples.click(lambda sample: sample[0], [examples], [question], api_visibility="private")
 
