@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +121,7 @@ def write_snapshot(path: Path, catalog: Catalog, revision: int, index: ChromaInd
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(path)
         with open(temporary, "wb") as out:
             np.savez(out, **encoded, token_ids=catalog.terms.ids, token_starts=catalog.terms.starts)
             out.flush()
@@ -131,6 +133,15 @@ def write_snapshot(path: Path, catalog: Catalog, revision: int, index: ChromaInd
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
         return False
+
+
+def _remove_abandoned(path: Path, older_than_seconds: float = 600.0) -> None:
+    """Temporary files of writers killed mid-write (a write takes about a second)."""
+    now = time.time()
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - leftover.stat().st_mtime > older_than_seconds:
+                leftover.unlink()
 
 
 def open_catalog(index: ChromaIndex, path: Path, revision: int) -> Catalog:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -227,3 +229,16 @@ def test_a_write_killed_before_its_revision_bump_is_never_hidden_by_a_snapshot(
     assert reads.documents == [] and reads.catch_ups == 0
     assert {"paper7", "paper8"} <= set(fresh.catalog.documents)
     assert view(fresh) == view(early)
+
+
+def test_a_write_clears_temporary_files_of_killed_writers(tmp_path: Path) -> None:
+    assistant = open_assistant(tmp_path)
+    snapshot = assistant._snapshot
+    abandoned = snapshot.with_name(f".{snapshot.name}.999999.1.tmp")
+    recent = snapshot.with_name(f".{snapshot.name}.999998.1.tmp")
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    abandoned.write_bytes(b"half a snapshot")
+    recent.write_bytes(b"another writer at work")
+    os.utime(abandoned, (time.time() - 3600, time.time() - 3600))
+    assistant.ingest(corpus())
+    assert not abandoned.exists() and recent.exists() and snapshot.exists()
