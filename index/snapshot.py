@@ -106,20 +106,20 @@ def read_snapshot(path: Path, index: ChromaIndex) -> tuple[Catalog, int] | None:
 
 def write_snapshot(path: Path, catalog: Catalog, revision: int, index: ChromaIndex) -> bool:
     """Store `catalog` as the index at `revision` (its content must be no older); replaced whole or not at all."""
-    documents = list(catalog.documents.values())
-    arrays = {
-        "header": {**_identity(index), "revision": revision, "documents": len(documents), "sentences": len(catalog)},
-        "documents": _DOCUMENTS.dump_json(documents),
-        "hashes": [catalog.hashes[d.id] for d in documents],
-        "sentences": _SENTENCES.dump_json(catalog.sentences),
-        "vocabulary": catalog.terms.vocabulary,
-    }
-    encoded = {
-        name: np.frombuffer(value if isinstance(value, bytes) else json.dumps(value, ensure_ascii=False).encode(), dtype=np.uint8)
-        for name, value in arrays.items()
-    }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
+        documents = list(catalog.documents.values())
+        arrays = {
+            "header": {**_identity(index), "revision": revision, "documents": len(documents), "sentences": len(catalog)},
+            "documents": _DOCUMENTS.dump_json(documents),
+            "hashes": [catalog.hashes[d.id] for d in documents],
+            "sentences": _SENTENCES.dump_json(catalog.sentences),
+            "vocabulary": catalog.terms.vocabulary,
+        }
+        encoded = {
+            name: np.frombuffer(value if isinstance(value, bytes) else json.dumps(value, ensure_ascii=False).encode(), dtype=np.uint8)
+            for name, value in arrays.items()
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_abandoned(path)
         with open(temporary, "wb") as out:
@@ -128,7 +128,7 @@ def write_snapshot(path: Path, catalog: Catalog, revision: int, index: ChromaInd
             os.fsync(out.fileno())
         os.replace(temporary, path)
         return True
-    except Exception as error:  # a full disk or a read-only data directory costs only the next start's speed
+    except Exception as error:  # a full disk or a read-only data directory costs only the next open's speed
         log.warning("could not write the catalog snapshot %s: %s", path, error)
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
