@@ -35,7 +35,15 @@ from eval.pubmedqa import PUBMEDQA_PATH, load_pubmedqa
 from eval.squad import build_squad_set
 from index.documents import Document, Language
 from index.splitting import detect_language
-from qa.relevance import MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, gate_features
+from qa.relevance import (
+    MODEL_PATH,
+    QUESTION_FEATURES,
+    RERANK_FEATURES,
+    RERANKED_QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    gate_features,
+    logit,
+)
 
 ANSWERED_SHARE = 0.97
 # The whole candidate pool, not just the shown top-k.
@@ -54,6 +62,7 @@ class Example:
     doc_hits: np.ndarray  # candidate comes from a gold document (PubMedQA)
     unseen: float
     best_cos: float
+    cross: np.ndarray | None = None  # the cross-encoder's logit per candidate; NaN where it did not read it
 
 
 @dataclass
@@ -105,9 +114,11 @@ def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
         pool = np.array([[hit.features[f] for f in SENTENCE_FEATURES] for hit in ranking.hits])
         labels = np.array([any(answer_in_text(a, hit.sentence.text) for a in answers) for hit in ranking.hits], dtype=int)
         doc_hits = np.array([hit.sentence.doc_id in gold_docs for hit in ranking.hits], dtype=int)
+        cross = np.array([hit.features.get("cross", np.nan) for hit in ranking.hits])
         examples.append(
             Example(corpus.name, split, detect_language(text), answerable, answers, pool, labels, doc_hits,
-                    ranking.question_features["unseen"], ranking.question_features["best_cos"])
+                    ranking.question_features["unseen"], ranking.question_features["best_cos"],
+                    cross if np.isfinite(cross).any() else None)
         )
     return examples
 
@@ -136,6 +147,32 @@ def question_features(ranker: dict, example: Example) -> tuple[np.ndarray, int]:
     return np.array([values[f] for f in QUESTION_FEATURES]), top
 
 
+def _second_stage_rows(ranker: dict, example: Example) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the candidates the cross-encoder read, and their RERANK_FEATURES."""
+    read = np.flatnonzero(np.isfinite(example.cross))  # type: ignore[arg-type]
+    first = np.vectorize(logit)(_probabilities(ranker, example.pool[read], SENTENCE_FEATURES))
+    return read, np.column_stack([first, example.cross[read]])  # type: ignore[index]
+
+
+def reranked_question_features(entry: dict, example: Example) -> tuple[np.ndarray, int]:
+    """The reranked gate's features for one question, from the second stage's best candidate (and its index)."""
+    read, x = _second_stage_rows(entry["ranker"], example)
+    p = _probabilities(entry["reranked"]["ranker"], x, RERANK_FEATURES)
+    best = int(np.argmax(p))
+    top = int(read[best])
+    row = {**dict(zip(SENTENCE_FEATURES, example.pool[top])), "cross": float(example.cross[top])}  # type: ignore[index]
+    values = gate_features(float(p[best]), row, example.best_cos, example.unseen)
+    return np.array([values[f] for f in RERANKED_QUESTION_FEATURES]), top
+
+
+def _gate(gx: np.ndarray, gy: np.ndarray, names: tuple[str, ...]) -> tuple[dict, float]:
+    """The gate, and the threshold that answers ANSWERED_SHARE of the answerable fit questions."""
+    gate = fit_logistic(gx, gy, names, class_weight="balanced")
+    scores = np.sort(_probabilities(gate, gx[gy == 1], names))
+    threshold = float(scores[int(np.floor((1 - ANSWERED_SHARE) * len(scores)))]) if len(scores) else 0.5
+    return gate, round(threshold, 6)
+
+
 def fit_language(examples: list[Example]) -> tuple[dict, dict]:
     fit = [e for e in examples if e.split == "fit"]
     ranked = [e for e in fit if e.set_name != "pubmedqa"]
@@ -144,14 +181,23 @@ def fit_language(examples: list[Example]) -> tuple[dict, dict]:
     ranker = fit_logistic(x, y, SENTENCE_FEATURES)
     gx = np.array([question_features(ranker, e)[0] for e in fit])
     gy = np.array([e.answerable for e in fit], dtype=int)
-    gate = fit_logistic(gx, gy, QUESTION_FEATURES, class_weight="balanced")
-    scores = np.sort(_probabilities(gate, gx[gy == 1], QUESTION_FEATURES))
-    threshold = float(scores[int(np.floor((1 - ANSWERED_SHARE) * len(scores)))]) if len(scores) else 0.5
-    return {"ranker": ranker, "gate": gate, "threshold": round(threshold, 6)}, {"ranker_rows": int(len(y)), "ranker_positives": int(y.sum()), "gate_rows": int(len(gy)), "gate_answerable": int(gy.sum())}
+    gate, threshold = _gate(gx, gy, QUESTION_FEATURES)
+    entry = {"ranker": ranker, "gate": gate, "threshold": threshold}
+    counts = {"ranker_rows": int(len(y)), "ranker_positives": int(y.sum()), "gate_rows": int(len(gy)), "gate_answerable": int(gy.sum())}
+    if all(e.cross is not None for e in fit):
+        rows = [_second_stage_rows(ranker, e) for e in ranked]
+        x2 = np.vstack([r[1] for r in rows])
+        y2 = np.concatenate([e.labels[r[0]] for e, r in zip(ranked, rows)])
+        entry["reranked"] = {"ranker": fit_logistic(x2, y2, RERANK_FEATURES)}
+        gx2 = np.array([reranked_question_features(entry, e)[0] for e in fit])
+        entry["reranked"]["gate"], entry["reranked"]["threshold"] = _gate(gx2, gy, RERANKED_QUESTION_FEATURES)
+        counts["reranked_rows"] = int(len(y2))
+    return entry, counts
 
 
-def validate(model: dict, examples: list[Example], split: str) -> dict:
-    """Per set and language on one split: hit@1 of the ranker, answered and abstention rates of the gate."""
+def validate(model: dict, examples: list[Example], split: str, reranked: bool = True) -> dict:
+    """Per set and language on one split: hit@1 of the ranker, answered and abstention rates of the
+    gate; after the cross-encoder's second stage when the model has one and `reranked`."""
     table: dict[str, dict] = {}
     groups: dict[str, list[Example]] = {}
     for e in examples:
@@ -161,8 +207,13 @@ def validate(model: dict, examples: list[Example], split: str) -> dict:
         language_model = model["languages"].get(group[0].language) or model["languages"]["en"]
         hits, doc_hits, answered, abstained = [], [], [], []
         for e in group:
-            features, top = question_features(language_model["ranker"], e)
-            answers = _probabilities(language_model["gate"], features[None, :], QUESTION_FEATURES)[0] >= language_model["threshold"]
+            if reranked and "reranked" in language_model and e.cross is not None:
+                features, top = reranked_question_features(language_model, e)
+                second = language_model["reranked"]
+                answers = _probabilities(second["gate"], features[None, :], RERANKED_QUESTION_FEATURES)[0] >= second["threshold"]
+            else:
+                features, top = question_features(language_model["ranker"], e)
+                answers = _probabilities(language_model["gate"], features[None, :], QUESTION_FEATURES)[0] >= language_model["threshold"]
             if e.answerable:
                 answered.append(answers)
                 (doc_hits if e.set_name == "pubmedqa" else hits).append(bool((e.doc_hits if e.set_name == "pubmedqa" else e.labels)[top]))
@@ -200,6 +251,7 @@ def _without(examples: list[Example], dropped: tuple[str, ...], neighbours: bool
             if not found.any():
                 continue
             pool, labels, doc_hits = pool[found], labels[found], doc_hits[found]
+        # The ablations are of the first stage: without the cross-encoder's logits.
         out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.unseen, e.best_cos))
     return out
 
@@ -239,7 +291,11 @@ def main(argv: list[str] | None = None) -> int:
         entry, counts = fit_language([e for e in examples if e.language == language])
         model["languages"][language] = entry
         model["fitted_on"][language] = counts
-    model["validation"] = {"test": validate(model, examples, "test"), "fit": validate(model, examples, "fit")}
+    model["validation"] = {
+        "test": validate(model, examples, "test"),
+        "fit": validate(model, examples, "fit"),
+        "test_first_stage_only": validate(model, examples, "test", reranked=False),
+    }
     if args.ablate:
         model["ablation"] = ablate(examples)
     payload = json.dumps(model["languages"], sort_keys=True).encode()

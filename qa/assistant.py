@@ -36,6 +36,7 @@ from qa.conversation import fold_follow_up, previous_question  # noqa: E402
 from qa.inputs import check_history, check_question  # noqa: E402
 from qa.question import question_parts  # noqa: E402
 from qa.relevance import load_relevance_model  # noqa: E402
+from qa.reranker import Reranker, load_reranker  # noqa: E402
 from qa.retrieval import HybridRetriever, Ranking, ScoredSentence  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.types import Answer, ChatTurn, QuestionError  # noqa: E402
@@ -116,6 +117,8 @@ class Assistant:
             load_relevance_model(),
             dense_top_k=self.settings.dense_top_k,
             lexical_top_k=self.settings.lexical_top_k,
+            reranker=self._reranker(embed_model is None),
+            rerank_top=self.settings.rerank_top,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
         # The generative answerer (Settings.answerer) writes; the extractive one stays its fallback.
@@ -124,6 +127,14 @@ class Assistant:
             self.generative = self._generative_answerer()
         if include_bundled if include_bundled is not None else self.settings.holds_bundled:
             self.add_documents([bundled_document()], show_progress=False)
+
+    def _reranker(self, own_embedder: bool) -> Reranker | None:
+        """The cross-encoder, loaded here once (the warm-up), when it applies: it is built on the
+        e5 weights and fitted with the e5 first stage, so another embedder (or a caller's own,
+        as in tests) ranks with the first stage alone."""
+        if not (self.settings.rerank and self.settings.rerank_top > 0 and own_embedder and self.settings.embedding == "e5"):
+            return None
+        return load_reranker()
 
     def _generative_answerer(self) -> GenerativeAnswerer:
         import numpy as np

@@ -36,6 +36,11 @@ SENTENCE_FEATURES = (
     "dense_rank",  # 1 / (1 + rank) in the vector search, 0 when not found
     "lexical_rank",  # 1 / (1 + rank) in BM25, 0 when not found
 )
+# The second stage (`qa.reranker`), over the first stage's top few candidates.
+RERANK_FEATURES = (
+    "first_stage",  # the first-stage ranker's logit
+    "cross",  # the cross-encoder's logit: question and sentence read together
+)
 QUESTION_FEATURES = (
     "top_logit",  # the ranker's logit for the best candidate
     "top_cos",
@@ -43,6 +48,8 @@ QUESTION_FEATURES = (
     "best_cos",  # best cosine over all candidates
     "unseen",  # IDF-weighted share of the question's terms that occur nowhere in the collection
 )
+# The gate after reranking also reads the best candidate's cross-encoder logit.
+RERANKED_QUESTION_FEATURES = (*QUESTION_FEATURES, "top_cross")
 
 
 def logit(p: float) -> float:
@@ -60,6 +67,7 @@ def gate_features(top_relevance: float, top: Mapping[str, float], best_cos: floa
         "top_cover_context": top["cover_context"],
         "best_cos": best_cos,
         "unseen": unseen,
+        "top_cross": top.get("cross", 0.0),
     }
 
 
@@ -77,11 +85,22 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Reranked:
+    """The models used when the cross-encoder reranks the first stage's top candidates."""
+
+    ranker: Logistic
+    """P(holds the answer | first-stage logit, cross-encoder logit)."""
+    gate: Logistic
+    threshold: float
+
+
+@dataclass(frozen=True)
 class LanguageModel:
     ranker: Logistic
     gate: Logistic
     threshold: float
     """Gate probability at or above which the question is answered."""
+    reranked: Reranked | None = None
 
 
 @dataclass(frozen=True)
@@ -101,10 +120,22 @@ class RelevanceModel:
             missing = (set(SENTENCE_FEATURES) - set(ranker["weights"])) | (set(QUESTION_FEATURES) - set(gate["weights"]))
             if missing:
                 raise ValueError(f"{MODEL_PATH}: the {language} model lacks features {sorted(missing)}; re-run python -m eval.fit_relevance")
+            reranked = None
+            if "reranked" in entry:
+                second = entry["reranked"]
+                missing = (set(RERANK_FEATURES) - set(second["ranker"]["weights"])) | (set(RERANKED_QUESTION_FEATURES) - set(second["gate"]["weights"]))
+                if missing:
+                    raise ValueError(f"{MODEL_PATH}: the {language} reranked model lacks features {sorted(missing)}; re-run python -m eval.fit_relevance")
+                reranked = Reranked(
+                    Logistic(second["ranker"]["weights"], second["ranker"]["bias"]),
+                    Logistic(second["gate"]["weights"], second["gate"]["bias"]),
+                    second["threshold"],
+                )
             languages[language] = LanguageModel(
                 ranker=Logistic(ranker["weights"], ranker["bias"]),
                 gate=Logistic(gate["weights"], gate["bias"]),
                 threshold=entry["threshold"],
+                reranked=reranked,
             )
         if "en" not in languages:
             raise ValueError(f"{MODEL_PATH}: no English model; re-run python -m eval.fit_relevance")

