@@ -13,7 +13,9 @@ ranker and of the answer/abstain gate (`qa.relevance`), so its weight is fitted,
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -36,10 +38,24 @@ def load_base():
     """The e5 weights as a sentence-transformers CrossEncoder with a fresh one-logit head."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import CrossEncoder
+    from transformers.utils import logging as transformers_logging
 
     from index.e5_convert import ensure_model
 
-    return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu")
+    # The pooler and head are new by design (the adapter brings them): transformers' report of
+    # "newly initialized" weights would only alarm a user, so it is silenced for this load.
+    # Likewise sentence-transformers' note that an embedder folder is being read as a cross-encoder.
+    st_logger = logging.getLogger("sentence_transformers")
+    level, st_level = transformers_logging.get_verbosity(), st_logger.level
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    st_logger.setLevel(logging.ERROR)
+    try:
+        return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu")
+    finally:
+        transformers_logging.set_verbosity(level)
+        transformers_logging.enable_progress_bar()
+        st_logger.setLevel(st_level)
 
 
 def lora_config(rank: int = 16):
@@ -67,7 +83,9 @@ class Reranker:
 
         self._encoder = load_base()
         # Merged into the base weights once: inference then runs a plain encoder.
-        tuned = PeftModel.from_pretrained(self._encoder.transformers_model, str(adapter)).merge_and_unload()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # peft 0.21 calls a transformers API renamed in v5
+            tuned = PeftModel.from_pretrained(self._encoder.transformers_model, str(adapter)).merge_and_unload()
         self._encoder[0].model = tuned.eval()
 
     def scores(self, question: str, sentences: Sequence[tuple[str, str]]) -> list[float]:
