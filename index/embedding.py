@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -73,6 +76,26 @@ def load_embed_model(name: str, batch_size: int = 64) -> BaseEmbedding:
     raise ValueError(f"Unknown embedding model '{name}'; choose 'minilm', 'e5' or 'hash'.")
 
 
+@contextmanager
+def quiet_model_load(*loggers: str) -> Iterator[None]:
+    """Load weights without transformers' per-tensor progress bar and load report (and the named
+    loggers' notes): the weights are local and expected, so these only clutter a CLI's output."""
+    from transformers.utils import logging as transformers_logging
+
+    saved = transformers_logging.get_verbosity(), {name: logging.getLogger(name).level for name in loggers}
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(saved[0])
+        transformers_logging.enable_progress_bar()
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)
+
+
 def _sentence_transformer(path: str, batch_size: int, **prompts: str) -> BaseEmbedding:
     """A sentence-transformers model folder on disk behind llama-index's HuggingFaceEmbedding, on the CPU."""
     # The weights are on disk; never let sentence-transformers look for a hub.
@@ -86,7 +109,8 @@ def _sentence_transformer(path: str, batch_size: int, **prompts: str) -> BaseEmb
     # load 11-21): e5 single queries p50 ~0.17 s at 1 thread vs 2-2.9 s at 2, batches 3.9-4.8 vs
     # 2.1-3.0 sentences/s; MiniLM the same way. CITEQA_TORCH_THREADS raises it on a dedicated machine.
     torch.set_num_threads(int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
-    return HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size, **prompts)
+    with quiet_model_load():
+        return HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size, **prompts)
 
 
 def model_label(name: str) -> str:

@@ -13,7 +13,6 @@ ranker and of the answer/abstain gate (`qa.relevance`), so its weight is fitted,
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -38,39 +37,14 @@ def load_base():
     """The e5 weights as a sentence-transformers CrossEncoder with a fresh one-logit head."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import CrossEncoder
-    from transformers.utils import logging as transformers_logging
 
     from index.e5_convert import ensure_model
+    from index.embedding import quiet_model_load
 
-    # The pooler and head are new by design (the adapter brings them): transformers' report of
-    # "newly initialized" weights would only alarm a user, so it is silenced for this load.
-    # Likewise sentence-transformers' note that an embedder folder is being read as a cross-encoder.
-    st_logger = logging.getLogger("sentence_transformers")
-    level, st_level = transformers_logging.get_verbosity(), st_logger.level
-    transformers_logging.set_verbosity_error()
-    transformers_logging.disable_progress_bar()
-    st_logger.setLevel(logging.ERROR)
-    try:
+    # The pooler and head are new by design (the adapter brings them), and sentence-transformers
+    # notes that an embedder folder is read as a cross-encoder: neither should alarm a user.
+    with quiet_model_load("sentence_transformers"):
         return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu")
-    finally:
-        transformers_logging.set_verbosity(level)
-        transformers_logging.enable_progress_bar()
-        st_logger.setLevel(st_level)
-
-
-def lora_config(rank: int = 16):
-    """LoRA on every attention and feed-forward projection of the encoder. The pooler and the
-    head are new (the embedder has none), so they are trained whole and saved with the adapter."""
-    from peft import LoraConfig
-
-    return LoraConfig(
-        task_type="SEQ_CLS",
-        r=rank,
-        lora_alpha=2 * rank,
-        lora_dropout=0.1,
-        target_modules=r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$",
-        modules_to_save=["classifier", "pooler"],
-    )
 
 
 class Reranker:
