@@ -47,6 +47,21 @@ def load_base():
         return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu")
 
 
+def lora_config(rank: int = 16):
+    """LoRA on every attention and feed-forward projection of the encoder. The pooler and the
+    head are new (the embedder has none), so they are trained whole and saved with the adapter."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        task_type="SEQ_CLS",
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.1,
+        target_modules=r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$",
+        modules_to_save=["classifier", "pooler"],
+    )
+
+
 class Reranker:
     """Scores (question, sentence) pairs; load once (a warm-up step), then call `scores`."""
 

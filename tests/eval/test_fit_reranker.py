@@ -1,0 +1,28 @@
+"""The reranker's training groups: the answer first, then the first stage's hardest wrong picks."""
+
+import random
+
+from eval.fit_reranker import _groups
+
+
+def _record(labels, answerable=True):
+    return {
+        "question": "When was it built?",
+        "answerable": answerable,
+        "candidates": [{"text": f"s{i}", "section": "", "label": label} for i, label in enumerate(labels)],
+    }
+
+
+def test_a_group_is_the_positive_then_the_highest_ranked_negatives():
+    [(question, passages)] = _groups([_record([0, 0, 1, 0, 0, 0])], negatives=3, rng=random.Random(0))
+    assert question == "When was it built?"
+    assert passages == ["passage: s2", "passage: s0", "passage: s1", "passage: s3"]
+
+
+def test_questions_without_an_answer_among_the_candidates_are_left_out():
+    assert _groups([_record([0, 0, 0]), _record([0, 0], answerable=False)], negatives=5, rng=random.Random(0)) == []
+
+
+def test_other_positives_are_never_used_as_negatives():
+    [(_, passages)] = _groups([_record([1, 1, 0])], negatives=5, rng=random.Random(0))
+    assert len(passages) == 2 and passages[1] == "passage: s2"
