@@ -100,12 +100,18 @@ def corpora(share: float = 1.0) -> list[Corpus]:
     return found
 
 
-def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
+def open_corpus(corpus: Corpus, work: Path, embedding: str):
+    """An assistant over the corpus's own index under `work` (built on first use, then reused)."""
     from qa import Assistant, Settings
 
     data_dir = work / f"{corpus.name}-{embedding}"
     assistant = Assistant(settings=Settings(data_dir=data_dir, embedding=embedding, show_progress=True), include_bundled=False)
     assistant.ingest(corpus.documents, total=len(corpus.documents))
+    return assistant
+
+
+def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
+    assistant = open_corpus(corpus, work, embedding)
     examples = []
     for _, text, split, answerable, answers, gold_docs in tqdm(corpus.questions, desc=f"features · {corpus.name}", unit="q"):
         ranking = assistant.retriever.search(text, top_k=POOL)
@@ -195,6 +201,18 @@ def fit_language(examples: list[Example]) -> tuple[dict, dict]:
     return entry, counts
 
 
+def _decide(entry: dict, example: Example, reranked: bool) -> tuple[int, bool]:
+    """The candidate cited first and whether the gate answers: after the second stage when the
+    language's model has one, the example its cross-encoder logits, and `reranked` asks for it."""
+    if reranked and "reranked" in entry and example.cross is not None:
+        features, top = reranked_question_features(entry, example)
+        stage, names = entry["reranked"], RERANKED_QUESTION_FEATURES
+    else:
+        features, top = question_features(entry["ranker"], example)
+        stage, names = entry, QUESTION_FEATURES
+    return top, bool(_probabilities(stage["gate"], features[None, :], names)[0] >= stage["threshold"])
+
+
 def validate(model: dict, examples: list[Example], split: str, reranked: bool = True) -> dict:
     """Per set and language on one split: hit@1 of the ranker, answered and abstention rates of the
     gate; after the cross-encoder's second stage when the model has one and `reranked`."""
@@ -207,13 +225,7 @@ def validate(model: dict, examples: list[Example], split: str, reranked: bool = 
         language_model = model["languages"].get(group[0].language) or model["languages"]["en"]
         hits, doc_hits, answered, abstained = [], [], [], []
         for e in group:
-            if reranked and "reranked" in language_model and e.cross is not None:
-                features, top = reranked_question_features(language_model, e)
-                second = language_model["reranked"]
-                answers = _probabilities(second["gate"], features[None, :], RERANKED_QUESTION_FEATURES)[0] >= second["threshold"]
-            else:
-                features, top = question_features(language_model["ranker"], e)
-                answers = _probabilities(language_model["gate"], features[None, :], QUESTION_FEATURES)[0] >= language_model["threshold"]
+            top, answers = _decide(language_model, e, reranked)
             if e.answerable:
                 answered.append(answers)
                 (doc_hits if e.set_name == "pubmedqa" else hits).append(bool((e.doc_hits if e.set_name == "pubmedqa" else e.labels)[top]))

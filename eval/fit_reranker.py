@@ -32,7 +32,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from eval.fit_relevance import corpora
+from eval.fit_relevance import corpora, open_corpus
 from eval.metrics import answer_in_text
 from index.splitting import detect_language
 from qa.relevance import logit
@@ -44,15 +44,11 @@ CANDIDATES = 12
 
 
 def collect(work: Path, out: Path, share: float, embedding: str = "e5") -> None:
-    from qa import Assistant, Settings
-
     with out.open("w", encoding="utf-8") as sink:
         for corpus in corpora(share):
             if corpus.name == "pubmedqa":
                 continue  # no sentence-level answers
-            data_dir = work / f"{corpus.name}-{embedding}"
-            assistant = Assistant(settings=Settings(data_dir=data_dir, embedding=embedding, show_progress=True), include_bundled=False)
-            assistant.ingest(corpus.documents, total=len(corpus.documents))
+            assistant = open_corpus(corpus, work, embedding)
             for question_id, text, split, answerable, answers, _ in tqdm(corpus.questions, desc=f"candidates · {corpus.name}", unit="q"):
                 ranking = assistant.retriever.search(text, top_k=CANDIDATES)
                 if not ranking.hits:

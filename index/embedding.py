@@ -83,6 +83,7 @@ def quiet_model_load(*loggers: str) -> Iterator[None]:
     from transformers.utils import logging as transformers_logging
 
     saved = transformers_logging.get_verbosity(), {name: logging.getLogger(name).level for name in loggers}
+    bar = transformers_logging.is_progress_bar_enabled()
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     for name in loggers:
@@ -91,7 +92,8 @@ def quiet_model_load(*loggers: str) -> Iterator[None]:
         yield
     finally:
         transformers_logging.set_verbosity(saved[0])
-        transformers_logging.enable_progress_bar()
+        if bar:
+            transformers_logging.enable_progress_bar()
         for name, level in saved[1].items():
             logging.getLogger(name).setLevel(level)
 

@@ -117,7 +117,7 @@ class Assistant:
             load_relevance_model(),
             dense_top_k=self.settings.dense_top_k,
             lexical_top_k=self.settings.lexical_top_k,
-            reranker=self._reranker(embed_model is None),
+            reranker=self._reranker(),
             rerank_top=self.settings.rerank_top,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
@@ -128,11 +128,11 @@ class Assistant:
         if include_bundled if include_bundled is not None else self.settings.holds_bundled:
             self.add_documents([bundled_document()], show_progress=False)
 
-    def _reranker(self, own_embedder: bool) -> Reranker | None:
+    def _reranker(self) -> Reranker | None:
         """The cross-encoder, loaded here once (the warm-up), when it applies: it is built on the
         e5 weights and fitted with the e5 first stage, so another embedder (or a caller's own,
         as in tests) ranks with the first stage alone."""
-        if not (self.settings.rerank and self.settings.rerank_top > 0 and own_embedder and self.settings.embedding == "e5"):
+        if not (self.settings.rerank and self.settings.rerank_top > 0 and self._own_embedder and self.settings.embedding == "e5"):
             return None
         return load_reranker()
 

@@ -43,8 +43,11 @@ def load_base():
 
     # The pooler and head are new by design (the adapter brings them), and sentence-transformers
     # notes that an embedder folder is read as a cross-encoder: neither should alarm a user.
+    import torch
+
     with quiet_model_load("sentence_transformers"):
-        return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu")
+        # Identity: scores are logits, the features the fitted second stage and gate read.
+        return CrossEncoder(str(ensure_model()), num_labels=1, max_length=MAX_LENGTH, device="cpu", activation_fn=torch.nn.Identity())
 
 
 def lora_config(rank: int = 16):
@@ -82,13 +85,8 @@ class Reranker:
         if not sentences:
             return []
         pairs = [(query(question), passage(text, section)) for text, section in sentences]
-        return [float(s) for s in self._encoder.predict(pairs, batch_size=len(pairs), activation_fn=_identity(), convert_to_numpy=True)]
+        return [float(s) for s in self._encoder.predict(pairs, batch_size=len(pairs), convert_to_numpy=True)]
 
-
-def _identity():
-    import torch
-
-    return torch.nn.Identity()
 
 
 @lru_cache(maxsize=1)
