@@ -100,12 +100,14 @@ def corpora(share: float = 1.0) -> list[Corpus]:
     return found
 
 
-def open_corpus(corpus: Corpus, work: Path, embedding: str):
-    """An assistant over the corpus's own index under `work` (built on first use, then reused)."""
+def open_corpus(corpus: Corpus, work: Path, embedding: str, rerank: bool = True):
+    """An assistant over the corpus's own index under `work` (built on first use, then reused);
+    `rerank=False` ranks by the first stage alone."""
     from qa import Assistant, Settings
 
     data_dir = work / f"{corpus.name}-{embedding}"
-    assistant = Assistant(settings=Settings(data_dir=data_dir, embedding=embedding, show_progress=True), include_bundled=False)
+    settings = Settings(data_dir=data_dir, embedding=embedding, show_progress=True, rerank=rerank)
+    assistant = Assistant(settings=settings, include_bundled=False)
     assistant.ingest(corpus.documents, total=len(corpus.documents))
     return assistant
 

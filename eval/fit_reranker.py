@@ -16,9 +16,9 @@ set; training data are the *fit* halves (by article) of XQuAD (English and Chine
 1. `collect`: every fit/test question is searched by the product's own retrieval
    (`HybridRetriever.search`) over the indexes `eval.fit_relevance` builds; its first-stage top
    candidates, with labels (holds an accepted answer text), are saved as JSON lines.
-2. `train`: listwise softmax loss over each question's candidates (the positive against the
-   hard negatives the first stage ranked highest), LoRA on the attention and feed-forward
-   projections, a few epochs on CPU.
+2. `train`: listwise softmax loss over each question's candidates and a fixed "none of these"
+   option (the positive against the hard negatives the first stage ranked highest; "none" for
+   unanswerable questions), LoRA on the attention and feed-forward projections, on CPU.
 3. `evaluate`: first-stage hit@1 vs reranked hit@1 on the test half.
 """
 
@@ -48,7 +48,8 @@ def collect(work: Path, out: Path, share: float, embedding: str = "e5") -> None:
         for corpus in corpora(share):
             if corpus.name == "pubmedqa":
                 continue  # no sentence-level answers
-            assistant = open_corpus(corpus, work, embedding)
+            # The first stage's order: the candidates the reranker will be given, and its hard negatives.
+            assistant = open_corpus(corpus, work, embedding, rerank=False)
             for question_id, text, split, answerable, answers, _ in tqdm(corpus.questions, desc=f"candidates · {corpus.name}", unit="q"):
                 ranking = assistant.retriever.search(text, top_k=CANDIDATES)
                 if not ranking.hits:
@@ -82,26 +83,36 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   `index/e5_convert.py` (the path in adapter_config.json is where that conversion lives on the
   machine that fitted it; `qa/reranker.py` always passes the base model itself).
 - Adapter: LoRA rank {rank} on every attention and feed-forward projection, plus a newly trained
-  pooler and one-logit head; {epochs} epochs, listwise softmax over the positive and {negatives} hard
-  negatives per question.
-- Training data: {questions} questions from the *fit* halves (by article) of XQuAD (English and
+  pooler and one-logit head; {epochs} epochs, listwise softmax over a fixed "none of these"
+  option (logit 0), the positive and {negatives} hard negatives per question, or "none" and the
+  top candidates for an unanswerable question: a logit above 0 means "this sentence answers".
+- Training data: {questions} questions ({unanswerable} of them unanswerable: their answer is not
+  indexed) from the *fit* halves (by article) of XQuAD (English and
   Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
   with the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
   the bundled abstract and its gold set were not used.
 """
 
 
-def _groups(records: list[dict], negatives: int, rng: random.Random) -> list[tuple[str, list[str]]]:
-    """(question, [positive, negative, ...]) per answerable question whose candidates hold an
-    answer: the hardest negatives are the ones the first stage ranked highest."""
+def _groups(records: list[dict], negatives: int, rng: random.Random) -> list[tuple[str, list[str], int]]:
+    """(question, passages, target) per usable question. Answerable questions whose candidates
+    hold an answer: one positive (target 0) and the hardest negatives, the ones the first stage
+    ranked highest. Unanswerable questions none of whose candidates holds the answer text: their
+    top candidates, target -1 (none of them). Questions whose labels contradict their kind (an
+    answerable one with no candidate holding the answer, an unanswerable one whose answer text
+    appears elsewhere) are left out: their labels are not trustworthy."""
     groups = []
     for record in records:
         positives = [c for c in record["candidates"] if c["label"]]
-        if not positives:
+        others = [c for c in record["candidates"] if not c["label"]]
+        if record["answerable"] and positives:
+            chosen = [rng.choice(positives), *others[:negatives]]
+            target = 0
+        elif not record["answerable"] and not positives:
+            chosen, target = others[: negatives + 1], -1
+        else:
             continue
-        chosen = rng.choice(positives)
-        others = [c for c in record["candidates"] if not c["label"]][:negatives]
-        groups.append((record["question"], [passage(c["text"], c["section"]) for c in [chosen, *others]]))
+        groups.append((record["question"], [passage(c["text"], c["section"]) for c in chosen], target))
     return groups
 
 
@@ -116,7 +127,8 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     rng = random.Random(0)
     records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
     groups = _groups([r for r in records if r["split"] == "fit"], negatives, rng)
-    print(f"{len(groups)} training questions ({sum(len(g[1]) for g in groups)} pairs)")
+    unanswerable = sum(g[2] < 0 for g in groups)
+    print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
     encoder = load_base()
     model, tokenizer = get_peft_model(encoder.transformers_model, lora_config(rank)), encoder.tokenizer
     model.train()
@@ -129,11 +141,15 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     for epoch in range(epochs):
         rng.shuffle(groups)
         running = []
-        for question, passages in tqdm(groups, desc=f"epoch {epoch + 1}/{epochs}", unit="q"):
+        for question, passages, target in tqdm(groups, desc=f"epoch {epoch + 1}/{epochs}", unit="q"):
             batch = tokenizer([query(question)] * len(passages), passages, padding=True, truncation="only_second", max_length=MAX_LENGTH, return_tensors="pt")
             logits = model(**batch).logits.squeeze(-1)
-            # Listwise: the positive (first) against this question's hard negatives.
-            loss = torch.nn.functional.cross_entropy(logits[None, :], torch.zeros(1, dtype=torch.long))
+            # Listwise over "none of these" (a fixed logit 0) and the candidates: the positive
+            # against its hard negatives, or "none" for an unanswerable question. The fixed
+            # option makes the logit absolute (> 0: this sentence answers), which is what the
+            # answer/abstain gate needs, not only an order within one question.
+            options = torch.cat([torch.zeros(1), logits])
+            loss = torch.nn.functional.cross_entropy(options[None, :], torch.tensor([target + 1]))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
@@ -145,7 +161,8 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
         # Each epoch's adapter is kept beside the data, so `evaluate --adapter` can pick one.
         model.save_pretrained(str(data.parent / f"reranker-epoch{epoch + 1}"))
     model.save_pretrained(str(out))
-    (out / "README.md").write_text(CARD.format(questions=len(groups), epochs=epochs, rank=rank, negatives=negatives), encoding="utf-8")
+    card = CARD.format(questions=len(groups), unanswerable=unanswerable, epochs=epochs, rank=rank, negatives=negatives)
+    (out / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {out}")
 
 

@@ -3,13 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stamp=".venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(sha256sum requirements.lock pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # Copies, not hard links: NLTK (inside llama-index) refuses hard-linked data files.
 export UV_LINK_MODE=copy
+# Bytecode written at install time: uv skips it by default, and where PYTHONDONTWRITEBYTECODE is
+# set (this machine, many CI images) Python would recompile every module on every start
+# (`import sentence_transformers` 13.5 s without .pyc files, ~5 s with them: bench/README.md).
+export UV_COMPILE_BYTECODE=1
 # torch first, from pip's configured local wheel (CPU build); otherwise a dependency pulls a multi-GB CUDA build.
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
 .venv/bin/pip install --quiet --disable-pip-version-check "$(grep '^uv==' requirements.lock)"

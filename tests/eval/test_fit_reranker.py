@@ -1,4 +1,5 @@
-"""The reranker's training groups: the answer first, then the first stage's hardest wrong picks."""
+"""The reranker's training groups: the answer first, then the first stage's hardest wrong picks;
+unanswerable questions train "none of these"."""
 
 import random
 
@@ -14,15 +15,23 @@ def _record(labels, answerable=True):
 
 
 def test_a_group_is_the_positive_then_the_highest_ranked_negatives():
-    [(question, passages)] = _groups([_record([0, 0, 1, 0, 0, 0])], negatives=3, rng=random.Random(0))
+    [(question, passages, target)] = _groups([_record([0, 0, 1, 0, 0, 0])], negatives=3, rng=random.Random(0))
     assert question == "When was it built?"
     assert passages == ["passage: s2", "passage: s0", "passage: s1", "passage: s3"]
+    assert target == 0
 
 
-def test_questions_without_an_answer_among_the_candidates_are_left_out():
-    assert _groups([_record([0, 0, 0]), _record([0, 0], answerable=False)], negatives=5, rng=random.Random(0)) == []
+def test_an_unanswerable_question_trains_none_of_these_over_its_top_candidates():
+    [(_, passages, target)] = _groups([_record([0, 0, 0, 0], answerable=False)], negatives=2, rng=random.Random(0))
+    assert passages == ["passage: s0", "passage: s1", "passage: s2"]
+    assert target == -1
+
+
+def test_questions_whose_labels_contradict_their_kind_are_left_out():
+    # Answerable, but no candidate holds the answer; unanswerable, but one candidate holds the text.
+    assert _groups([_record([0, 0, 0]), _record([0, 1], answerable=False)], negatives=5, rng=random.Random(0)) == []
 
 
 def test_other_positives_are_never_used_as_negatives():
-    [(_, passages)] = _groups([_record([1, 1, 0])], negatives=5, rng=random.Random(0))
+    [(_, passages, _)] = _groups([_record([1, 1, 0])], negatives=5, rng=random.Random(0))
     assert len(passages) == 2 and passages[1] == "passage: s2"
