@@ -149,6 +149,8 @@ def machine() -> str:
 
 def set_threads(threads: int | None) -> None:
     if threads:
+        # citeqa's model load sets torch's threads from this variable: without it a later load undoes ours.
+        os.environ["CITEQA_TORCH_THREADS"] = str(threads)
         import torch
 
         torch.set_num_threads(threads)
@@ -162,25 +164,33 @@ def verdict(value: float, target: float, higher_is_better: bool) -> str:
 # --- indexes for the query benchmarks ------------------------------------------------------
 
 
-def unique_vectors(work: Path = DEFAULT_WORK) -> dict[str, list[float]]:
-    """MiniLM vectors of every distinct PubMedQA sentence, computed once and cached in `work`.
+def unique_vectors(embedding: str, work: Path = DEFAULT_WORK) -> dict[str, list[float]]:
+    """`embedding`'s vectors of every distinct PubMedQA sentence, computed once and cached in `work`.
 
     The large indexes repeat the abstracts under new IDs, so their vectors are reused
-    instead of re-encoding 100,000 sentences (about 12 minutes here) for every run.
+    instead of re-encoding 100,000 sentences (about 12 minutes with MiniLM, hours with e5
+    here) for every run. Keyed by `Sentence.embedding_text`, what the `Ingestor` embeds.
     """
     import numpy as np
 
     from index.embedding import load_embed_model
 
     work.mkdir(parents=True, exist_ok=True)
-    texts = sorted({s.text for d in base_documents() for s in split_document(d)})
-    cache_texts, cache_vectors = work / "unique-texts.json", work / "unique-vectors.npy"
+    # Shortest first, as the Ingestor embeds: batches pad to their longest text.
+    texts = sorted({s.embedding_text for d in base_documents() for s in split_document(d)}, key=lambda t: (len(t), t))
+    cache_texts, cache_vectors = work / f"unique-texts-{embedding}.json", work / f"unique-vectors-{embedding}.npy"
     if cache_texts.exists() and cache_vectors.exists() and json.loads(cache_texts.read_text()) == texts:
         vectors = np.load(cache_vectors)
     else:
-        print(f"embedding {len(texts)} distinct sentences once (cached in {work}) ...", flush=True)
-        model = load_embed_model("minilm")
-        vectors = np.asarray(model.get_text_embedding_batch(texts), dtype=np.float32)
+        model = load_embed_model(embedding)
+        started, chunks = time.perf_counter(), []
+        for first in range(0, len(texts), 512):  # chunks only to report progress: this takes minutes
+            chunks.append(np.asarray(model.get_text_embedding_batch(texts[first : first + 512]), dtype=np.float32))
+            done = first + len(chunks[-1])
+            print(f"\rembedding {len(texts)} distinct sentences once with {embedding} (cached in {work}): "
+                  f"{done}/{len(texts)}, {done / (time.perf_counter() - started):.1f}/s", end="", flush=True)
+        print()
+        vectors = np.concatenate(chunks)
         np.save(cache_vectors, vectors)
         cache_texts.write_text(json.dumps(texts))
     return {text: vector.tolist() for text, vector in zip(texts, vectors, strict=True)}
@@ -206,22 +216,20 @@ def synthetic_vectors(texts: set[str], dimension: int = 384) -> dict[str, list[f
     return vectors
 
 
-def ensure_index(size: int, work: Path = DEFAULT_WORK, embedding: str = "minilm", vectors: str = "model") -> Path:
+def ensure_index(size: int, work: Path, embedding: str, vectors: str = "model") -> Path:
     """A data directory holding an index of `size` PubMedQA sentences, labelled with `embedding`'s model.
 
     Written through the product's own store (`ChromaIndex.write_nodes`, `commit_documents`,
-    same nodes as `Ingestor`), built once and kept in `work`. `vectors`: "model" reuses the
-    MiniLM vectors of the distinct sentences (`unique_vectors`, MiniLM only); "synthetic"
-    writes `synthetic_vectors` under any embedding's label (same dimension as e5 and MiniLM).
+    same nodes as `Ingestor`), built once and kept in `work`. `vectors`: "model" reuses
+    `embedding`'s vectors of the distinct sentences (`unique_vectors`); "synthetic" writes
+    `synthetic_vectors` (same dimension as e5 and MiniLM).
     """
     from index.embedding import model_label
     from index.ingest import window_text
     from index.store import ChromaIndex, make_client, sentence_node
     from qa.settings import Settings
 
-    if vectors == "model" and embedding != "minilm":
-        raise ValueError("cached model vectors are MiniLM's: use vectors='synthetic' for another label")
-    data_dir = work / (f"index-{size}" if vectors == "model" else f"index-{size}-{embedding}-{vectors}")
+    data_dir = work / (f"index-{size}-{embedding}" if vectors == "model" else f"index-{size}-{embedding}-{vectors}")
     marker = data_dir / "complete.json"
     chosen = corpus(size)
     total = sum(len(s) for _, s in chosen)
@@ -231,9 +239,9 @@ def ensure_index(size: int, work: Path = DEFAULT_WORK, embedding: str = "minilm"
 
     shutil.rmtree(data_dir, ignore_errors=True)
     if vectors == "model":
-        by_text = unique_vectors(work)
+        by_text = unique_vectors(embedding, work)
     else:
-        by_text = synthetic_vectors({s.text for _, sentences in chosen for s in sentences})
+        by_text = synthetic_vectors({s.embedding_text for _, sentences in chosen for s in sentences})
     settings = Settings()
     index = ChromaIndex(make_client(data_dir), settings.collection, model_label(embedding))
     started = time.perf_counter()
@@ -242,7 +250,8 @@ def ensure_index(size: int, work: Path = DEFAULT_WORK, embedding: str = "minilm"
     written = 0
     for document, sentences in chosen:
         batch.extend(
-            sentence_node(s, document, window_text(sentences, i), by_text[s.text]) for i, s in enumerate(sentences)
+            sentence_node(s, document, window_text(sentences, i), by_text[s.embedding_text])
+            for i, s in enumerate(sentences)
         )
         open_documents.append(document)
         if len(batch) >= 2048 or document is chosen[-1][0]:

@@ -23,7 +23,7 @@ from common import DEFAULT_WORK, corpus, directory_mb, machine, peak_rss_mb, set
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=10_000)
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's own)")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: CITEQA_TORCH_THREADS, else 1)")
     parser.add_argument("--progress", action="store_true", help="show the ingest progress bar")
     parser.add_argument("--work", default=str(DEFAULT_WORK))
     args = parser.parse_args()

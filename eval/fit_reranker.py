@@ -87,7 +87,8 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   option (logit 0), the positive and {negatives} hard negatives per question, or "none" and the
   top candidates for an unanswerable question: a logit above 0 means "this sentence answers".
 - Training data: {questions} questions ({unanswerable} of them unanswerable: their answer is not
-  indexed) from the *fit* halves (by article) of XQuAD (English and
+  indexed; XQuAD's parallel questions also asked across languages) from the *fit* halves (by
+  article) of XQuAD (English and
   Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
   with the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
   the bundled abstract and its gold set were not used.
@@ -116,6 +117,21 @@ def _groups(records: list[dict], negatives: int, rng: random.Random) -> list[tup
     return groups
 
 
+def _cross_lingual(records: list[dict]) -> list[dict]:
+    """Each parallel XQuAD question asked in the other language over the same candidates (their
+    labels hold for either wording: the question is a translation). A sentence then has to be
+    matched on meaning, with no shared words to lean on: users ask in one language about
+    documents in another, and paraphrase in their own."""
+    by_id = {(r["set"], r["id"]): r for r in records}
+    swapped = []
+    for record in records:
+        stem, _, language = record["id"].rpartition("-")
+        other = by_id.get((record["set"], f"{stem}-{'zh' if language == 'en' else 'en'}")) if language in ("en", "zh") else None
+        if other is not None:
+            swapped.append({**record, "id": f"{record['id']}-asked-{other['language']}", "question": other["question"], "language": other["language"]})
+    return swapped
+
+
 def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int) -> None:
     import torch
     from peft import get_peft_model
@@ -126,7 +142,8 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     torch.set_num_threads(threads)
     rng = random.Random(0)
     records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
-    groups = _groups([r for r in records if r["split"] == "fit"], negatives, rng)
+    fit = [r for r in records if r["split"] == "fit"]
+    groups = _groups(fit + _cross_lingual(fit), negatives, rng)
     unanswerable = sum(g[2] < 0 for g in groups)
     print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
     encoder = load_base()

@@ -35,3 +35,16 @@ def test_questions_whose_labels_contradict_their_kind_are_left_out():
 def test_other_positives_are_never_used_as_negatives():
     [(_, passages, _)] = _groups([_record([1, 1, 0])], negatives=5, rng=random.Random(0))
     assert len(passages) == 2 and passages[1] == "passage: s2"
+
+
+def test_parallel_questions_are_also_asked_in_the_other_language_over_the_same_candidates():
+    from eval.fit_reranker import _cross_lingual
+
+    en = {**_record([1, 0]), "set": "xquad", "id": "q7-en", "language": "en"}
+    zh = {**_record([0, 1]), "set": "xquad", "id": "q7-zh", "language": "zh", "question": "它是什么时候建的？"}
+    lone = {**_record([1]), "set": "cmrc", "id": "c1", "language": "zh"}
+    swapped = {r["id"]: r for r in _cross_lingual([en, zh, lone])}
+    assert set(swapped) == {"q7-en-asked-zh", "q7-zh-asked-en"}
+    assert swapped["q7-en-asked-zh"]["question"] == "它是什么时候建的？"
+    assert swapped["q7-en-asked-zh"]["candidates"] == en["candidates"]
+    assert swapped["q7-zh-asked-en"]["question"] == "When was it built?"
