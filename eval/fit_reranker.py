@@ -10,7 +10,8 @@ one input and learns exactly that distinction.
 This script writes `qa/reranker/` (read by `qa.reranker`): a LoRA adapter and a one-logit
 classification head on top of the default embedder's own weights (multilingual-e5-small, already
 on disk), so the shipped files are a few MB. Nothing here sees the bundled abstract or its gold
-set; training data are the *fit* halves (by article) of XQuAD (English and Chinese) and CMRC
+set; training data are the reranker's part of the *fit* halves (by article, see
+`eval.fit_relevance.trains_reranker`) of XQuAD (English and Chinese) and CMRC
 2018, and the figures printed are on their *test* halves, per language:
 
 1. `collect`: every fit/test question is searched by the product's own retrieval
@@ -87,8 +88,8 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   option (logit 0), the positive and {negatives} hard negatives per question, or "none" and the
   top candidates for an unanswerable question: a logit above 0 means "this sentence answers".
 - Training data: {questions} questions ({unanswerable} of them unanswerable: their answer is not
-  indexed; XQuAD's parallel questions also asked across languages) from the *fit* halves (by
-  article) of XQuAD (English and
+  indexed; XQuAD's parallel questions also asked across languages) from the reranker's part of the *fit*
+  halves (by article; the other part fits the second stage and gate) of XQuAD (English and
   Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
   with the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
   the bundled abstract and its gold set were not used.
@@ -142,7 +143,7 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     torch.set_num_threads(threads)
     rng = random.Random(0)
     records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
-    fit = [r for r in records if r["split"] == "fit"]
+    fit = [r for r in records if r["split"] == "reranker"]
     groups = _groups(fit + _cross_lingual(fit), negatives, rng)
     unanswerable = sum(g[2] < 0 for g in groups)
     print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=("collect", "train", "evaluate"))
     parser.add_argument("--work", type=Path, default=WORK)
-    parser.add_argument("--share", type=float, default=0.3)
+    parser.add_argument("--share", type=float, default=1.0, help="collect: share of CMRC's documents (stable sample).")
     parser.add_argument("--out", type=Path, default=ADAPTER_PATH)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--negatives", type=int, default=7)

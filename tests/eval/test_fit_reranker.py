@@ -48,3 +48,16 @@ def test_parallel_questions_are_also_asked_in_the_other_language_over_the_same_c
     assert swapped["q7-en-asked-zh"]["question"] == "它是什么时候建的？"
     assert swapped["q7-en-asked-zh"]["candidates"] == en["candidates"]
     assert swapped["q7-zh-asked-en"]["question"] == "When was it built?"
+
+
+def test_the_reranker_and_the_models_fitted_on_its_logits_learn_from_different_articles():
+    from eval.fit_relevance import _kept, SHARE, trains_reranker
+
+    # Both languages of one XQuAD article fall on the same side, and both sides are used.
+    sides = {trains_reranker("xquad", (f"xquad-en-{a}", f"xquad-zh-{a}")) for a in ("warsaw", "teacher", "nikola-tesla", "oxygen", "geology")}
+    assert sides == {True, False}
+    for article in ("warsaw", "teacher"):
+        assert trains_reranker("xquad", (f"xquad-en-{article}",)) == trains_reranker("xquad", (f"xquad-zh-{article}",))
+    # CMRC: the share eval.fit_relevance samples fits the gate; the rest trains the reranker.
+    docs = [f"cmrc-dev-{i}" for i in range(200)]
+    assert all(trains_reranker("cmrc", (d,)) != _kept(d, SHARE) for d in docs)
