@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from eval.metrics import answer_in_text
 from eval.pubmedqa import PUBMEDQA_PATH, load_pubmedqa
-from eval.squad import build_squad_set
+from eval.squad import build_squad_set, stable_hash
 from index.documents import Document, Language
 from index.splitting import detect_language
 from qa.relevance import (
@@ -75,11 +75,11 @@ class Corpus:
 
 
 def _split(key: str) -> str:
-    return "fit" if int(hashlib.sha256(f"split:{key}".encode()).hexdigest(), 16) % 2 == 0 else "test"
+    return "fit" if int(stable_hash("split", key), 16) % 2 == 0 else "test"
 
 
 def _kept(doc_id: str, share: float) -> bool:
-    return int(hashlib.sha256(f"sample:{doc_id}".encode()).hexdigest(), 16) % 1000 < share * 1000
+    return int(stable_hash("sample", doc_id), 16) % 1000 < share * 1000
 
 
 def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
@@ -93,7 +93,7 @@ def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
     articles (both languages of one article together), train the reranker; the rest fit here."""
     if set_name == "xquad":
         article = doc_ids[0].split("-", 2)[2]  # xquad-<language>-<article>
-        return int(hashlib.sha256(f"reranker:{article}".encode()).hexdigest(), 16) % 2 == 0
+        return int(stable_hash("reranker", article), 16) % 2 == 0
     return not all(_kept(d, SHARE) for d in doc_ids)
 
 

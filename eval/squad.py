@@ -188,26 +188,27 @@ class SquadSet(BaseModel):
 # --- construction --------------------------------------------------------------------------
 
 
-def _stable_hash(salt: str, key: str) -> str:
+def stable_hash(salt: str, key: str) -> str:
+    """A hex digest that orders or buckets keys the same way on every machine and run."""
     return hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()
 
 
 def _halves(keys: Sequence[str]) -> dict[str, Split]:
     """First half of the keys by stable hash is "fit", the rest "test" (an odd one out goes to "test")."""
-    ordered = sorted(keys, key=lambda key: _stable_hash("split", key))
+    ordered = sorted(keys, key=lambda key: stable_hash("split", key))
     return {key: "fit" if rank < len(ordered) // 2 else "test" for rank, key in enumerate(ordered)}
 
 
 def _choose(keys: Sequence[str], left_out: int, subset: Subset, name: SquadSetName) -> dict[str, tuple[bool, Split]]:
     """Each chosen article's key -> (indexed, split); the left-out ones picked by a stable hash."""
-    ordered = sorted(keys, key=lambda key: _stable_hash(f"{name}:left-out", key))
+    ordered = sorted(keys, key=lambda key: stable_hash(f"{name}:left-out", key))
     out, kept = ordered[:left_out], ordered[left_out:]
     split = _halves(kept) | _halves(out)
     chosen = [(key, True) for key in kept] + [(key, False) for key in out]
     if subset == "ci":
         # The CI subset: the first test-split articles in stable order, so it never overlaps "fit".
-        kept_ci = [key for key in sorted(kept, key=lambda k: _stable_hash("ci", k)) if split[key] == "test"]
-        out_ci = [key for key in sorted(out, key=lambda k: _stable_hash("ci", k)) if split[key] == "test"]
+        kept_ci = [key for key in sorted(kept, key=lambda k: stable_hash("ci", k)) if split[key] == "test"]
+        out_ci = [key for key in sorted(out, key=lambda k: stable_hash("ci", k)) if split[key] == "test"]
         chosen = [(key, True) for key in kept_ci[: CI_INDEXED[name]]] + [(key, False) for key in out_ci[: CI_LEFT_OUT[name]]]
     return {key: (indexed, split[key]) for key, indexed in chosen}
 

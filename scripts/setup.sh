@@ -12,7 +12,7 @@ fi
 export UV_LINK_MODE=copy
 # Bytecode written at install time: uv skips it by default, and where PYTHONDONTWRITEBYTECODE is
 # set (this machine, many CI images) Python would recompile every module on every start
-# (`import sentence_transformers` 13.5 s without .pyc files, ~5 s with them: bench/README.md).
+# (`import sentence_transformers` 15.5 s without .pyc files, 8.1 s with them: bench/README.md).
 export UV_COMPILE_BYTECODE=1
 # torch first, from pip's configured local wheel (CPU build); otherwise a dependency pulls a multi-GB CUDA build.
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
