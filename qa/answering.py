@@ -49,7 +49,9 @@ class ExtractiveAnswerer:
         selected = self._select(retrieval.evidence, weights)
         citations: list[Citation] = []
         quotes: list[str] = []
-        for unit in sorted(selected, key=lambda u: (u.sentence.doc_id, min(u.sentence.ordinal, u.parallel.ordinal if u.parallel else u.sentence.ordinal))):
+        # Most relevant first, not document order: the answer leads with the sentence that answers
+        # (then each part of a multi-part question, then what adds to it), as the ranking decided.
+        for unit in selected:
             primary, secondary = unit.sentence, unit.parallel
             if secondary is not None and primary.language != retrieval.language and secondary.language == retrieval.language:
                 primary, secondary = secondary, primary
