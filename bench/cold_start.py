@@ -151,12 +151,13 @@ def main() -> None:
     print()
     median = {label: statistics.median(r[1] for r in rows if r[0] == label) for label in dict.fromkeys(r[0] for r in rows)}
     numpy_s, model_s = median["import numpy"], median["bare model"]
-    print(f"{'':<22} {'median s':>9} {'min s':>6} {'/numpy':>7} {'/model':>7}  parts (medians, s)")
+    width = max(map(len, median))
+    print(f"{'':<{width}} {'median s':>9} {'min s':>6} {'/numpy':>7} {'/model':>7}  parts (medians, s)")
     for label, value in median.items():
         mine = [r for r in rows if r[0] == label]
         keys = [k for k in mine[0][2] if k != "sentences"]
         parts = ", ".join(f"{k} {statistics.median(r[2][k] for r in mine):.2f}" for k in keys)
-        print(f"{label:<22} {value:9.2f} {min(r[1] for r in mine):6.2f} {value / numpy_s:7.1f} {value / model_s:7.2f}  [{parts}]")
+        print(f"{label:<{width}} {value:9.2f} {min(r[1] for r in mine):6.2f} {value / numpy_s:7.1f} {value / model_s:7.2f}  [{parts}]")
     for size in dirs:
         for runtime in runtimes:
             snapshot = median[f"{size} snapshot{named[runtime]}"]

@@ -10,14 +10,14 @@ from __future__ import annotations
 import sys
 
 from index.onnx_models import ExportUnavailable, embedder_export
-from qa.reranker import ADAPTER_PATH, onnx_export
+from qa.reranker import ADAPTER_PATH, reranker_export
 
 
 def main() -> int:
     try:
         paths = [embedder_export()]
         if (ADAPTER_PATH / "adapter_config.json").is_file():  # no fitted reranker: nothing to export for it
-            paths.append(onnx_export())
+            paths.append(reranker_export())
     except ExportUnavailable as error:
         # Not fatal: the product then runs everything with sentence-transformers.
         print(f"citeqa: note: {error}", file=sys.stderr)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -71,7 +72,7 @@ def lora_config(rank: int = 16):
     )
 
 
-class Reranker:
+class Reranker(ABC):
     """Scores (question, sentence) pairs; load once (a warm-up step), then call `scores`.
 
     Two runtimes of the same model (`Settings.runtime`): `SentenceTransformersReranker`, as trained,
@@ -84,8 +85,9 @@ class Reranker:
         pairs = [(query(question), passage(text, section)) for text, section in sentences]
         return [float(s) for s in self._logits(pairs)]
 
+    @abstractmethod
     def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
-        raise NotImplementedError
+        """One logit per (prompted question, prompted passage) pair."""
 
 
 def _check_adapter(adapter: Path) -> None:
@@ -116,7 +118,7 @@ class SentenceTransformersReranker(Reranker):
         return self._encoder.predict(pairs, batch_size=len(pairs), convert_to_numpy=True)
 
 
-def onnx_export(adapter: Path = ADAPTER_PATH) -> Path:
+def reranker_export(adapter: Path = ADAPTER_PATH) -> Path:
     """The tuned cross-encoder (adapter merged, pooler and head, raw logit out) as an ONNX graph,
     exported if missing; named by a hash of the adapter's files and the base weights, so a newly
     fitted adapter gets its own export."""
@@ -135,7 +137,7 @@ class OnnxReranker(Reranker):
         from index.e5_convert import ensure_model
         from index.onnx_models import OnnxEncoder
 
-        self._encoder = OnnxEncoder(onnx_export(adapter), ensure_model() / "tokenizer.json", MAX_LENGTH)
+        self._encoder = OnnxEncoder(reranker_export(adapter), ensure_model() / "tokenizer.json", MAX_LENGTH)
 
     def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
         return self._encoder.run(pairs)[:, 0]

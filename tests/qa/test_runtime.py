@@ -69,7 +69,8 @@ def test_onnx_falls_back_to_sentence_transformers_when_the_export_cannot_be_made
     monkeypatch.setattr(embedding, "_sentence_transformer", lambda path, batch, **prompts: ("torch embedder", prompts))
 
     class FakeTorchReranker(reranker.Reranker):
-        pass
+        def _logits(self, pairs):
+            return [0.0] * len(pairs)
 
     monkeypatch.setattr(reranker, "OnnxReranker", lambda: unavailable())
     monkeypatch.setattr(reranker, "SentenceTransformersReranker", FakeTorchReranker)
