@@ -15,6 +15,8 @@ time went ("catalog" is `open_catalog`, within "open"). For every size, two rows
 Baselines in the same run: `python -c "import numpy"`, and a bare model load (import
 sentence-transformers, load the same embedder, encode one query). `--before DIR` adds rows
 for another checkout's code on the same indexes (e.g. `git archive main | tar -x -C DIR`).
+`--runtime onnx` (or `both`) opens the Assistant with `Settings(runtime=...)`, as `qa ask` does
+in a new process; the rows then name the runtime.
 
 Vectors: the indexes are written through the product's store (common.ensure_index). With
 `--vectors synthetic` (the default) they hold deterministic per-sentence vectors, no model:
@@ -65,7 +67,7 @@ else:  # code from before the snapshot
         finally:
             spent["catalog"] = time.perf_counter() - started
     Catalog.load = classmethod(timed_load)
-a = Assistant(data_dir={data_dir!r}, settings=Settings(show_progress=False, embedding={embedding!r}), include_bundled=False)
+a = Assistant(data_dir={data_dir!r}, settings=Settings(show_progress=False, embedding={embedding!r}{runtime}), include_bundled=False)
 t2 = time.perf_counter()
 answer = a.ask({question!r})
 t3 = time.perf_counter()
@@ -118,14 +120,20 @@ def main() -> None:
     parser.add_argument("--embedding", choices=["e5", "minilm"], default="e5")
     parser.add_argument("--vectors", choices=["synthetic", "model"], default="synthetic")
     parser.add_argument("--before", type=Path, help="another checkout whose code is timed on the same indexes")
+    parser.add_argument("--runtime", choices=["sentence-transformers", "onnx", "both"], default="sentence-transformers",
+                        help="Settings.runtime of this checkout's children (both: a row for each)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     question = questions(1)[0]
     dirs = {size: ensure_index(size, args.work, args.embedding, args.vectors) for size in args.sizes}
     rows: list[tuple[str, float, dict]] = []
 
-    def child(repo: Path, data_dir: Path) -> tuple[float, dict]:
-        return run(CHILD.format(repo=str(repo), data_dir=str(data_dir), question=question, embedding=args.embedding))
+    def child(repo: Path, data_dir: Path, runtime: str | None = None) -> tuple[float, dict]:
+        setting = "" if runtime is None else f", runtime={runtime!r}"  # the --before code has no such setting
+        return run(CHILD.format(repo=str(repo), data_dir=str(data_dir), question=question, embedding=args.embedding, runtime=setting))
+
+    runtimes = ["sentence-transformers", "onnx"] if args.runtime == "both" else [args.runtime]
+    named = {runtime: "" if args.runtime == "sentence-transformers" else f" {runtime}" for runtime in runtimes}  # row labels
 
     for attempt in range(args.runs):  # interleaved: baselines, then each size and variant
         rows.append(("import numpy", *run(NUMPY)))
@@ -133,28 +141,33 @@ def main() -> None:
         for size, data_dir in dirs.items():
             if args.before:
                 rows.append((f"{size} before", *child(args.before, data_dir)))
-            shutil.rmtree(data_dir / "catalog-cache", ignore_errors=True)
-            rows.append((f"{size} no snapshot", *child(REPO, data_dir)))  # builds the catalog, writes the snapshot
-            assert any((data_dir / "catalog-cache").glob("*.npz")), "the open wrote no snapshot"
-            rows.append((f"{size} snapshot", *child(REPO, data_dir)))
+            for runtime in runtimes:
+                shutil.rmtree(data_dir / "catalog-cache", ignore_errors=True)
+                # Builds the catalog, writes the snapshot.
+                rows.append((f"{size} no snapshot{named[runtime]}", *child(REPO, data_dir, runtime)))
+                assert any((data_dir / "catalog-cache").glob("*.npz")), "the open wrote no snapshot"
+                rows.append((f"{size} snapshot{named[runtime]}", *child(REPO, data_dir, runtime)))
         print(f"run {attempt + 1}/{args.runs} done ({time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f})", flush=True)
     print()
     median = {label: statistics.median(r[1] for r in rows if r[0] == label) for label in dict.fromkeys(r[0] for r in rows)}
     numpy_s, model_s = median["import numpy"], median["bare model"]
-    print(f"{'':<22} {'median s':>9} {'min s':>6} {'/numpy':>7} {'/model':>7}  parts (medians, s)")
+    width = max(map(len, median))
+    print(f"{'':<{width}} {'median s':>9} {'min s':>6} {'/numpy':>7} {'/model':>7}  parts (medians, s)")
     for label, value in median.items():
         mine = [r for r in rows if r[0] == label]
         keys = [k for k in mine[0][2] if k != "sentences"]
         parts = ", ".join(f"{k} {statistics.median(r[2][k] for r in mine):.2f}" for k in keys)
-        print(f"{label:<22} {value:9.2f} {min(r[1] for r in mine):6.2f} {value / numpy_s:7.1f} {value / model_s:7.2f}  [{parts}]")
+        print(f"{label:<{width}} {value:9.2f} {min(r[1] for r in mine):6.2f} {value / numpy_s:7.1f} {value / model_s:7.2f}  [{parts}]")
     for size in dirs:
-        snapshot = median[f"{size} snapshot"]
-        line = f"{size}: snapshot / no snapshot {snapshot / median[f'{size} no snapshot']:.2f}; snapshot / bare model {snapshot / model_s:.2f}"
-        if args.before:
-            line += f"; before / snapshot {median[f'{size} before'] / snapshot:.1f}"
-        if size == 100_000:
-            line += f"; target first answer <= 10 s: {'met' if snapshot <= 10 else 'NOT met'} ({snapshot:.1f} s)"
-        print(line)
+        for runtime in runtimes:
+            snapshot = median[f"{size} snapshot{named[runtime]}"]
+            line = (f"{size}{named[runtime]}: snapshot / no snapshot {snapshot / median[f'{size} no snapshot{named[runtime]}']:.2f}; "
+                    f"snapshot / bare model {snapshot / model_s:.2f}")
+            if args.before:
+                line += f"; before / snapshot {median[f'{size} before'] / snapshot:.1f}"
+            if size == 100_000:
+                line += f"; target first answer <= 10 s: {'met' if snapshot <= 10 else 'NOT met'} ({snapshot:.1f} s)"
+            print(line)
 
 
 if __name__ == "__main__":

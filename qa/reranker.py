@@ -9,15 +9,22 @@ CMRC 2018 and writes to `qa/reranker/` (a few MB, beside this file).
 
 It reranks the first stage's top few candidates only; its logit is a feature of the final
 ranker and of the answer/abstain gate (`qa.relevance`), so its weight is fitted, not chosen.
+
+It runs with sentence-transformers (as trained) or, exported once with the adapter merged
+(`index.onnx_models`), with ONNX Runtime (`Settings.runtime`): the same logits without torch.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 ADAPTER_PATH = Path(__file__).with_name("reranker")
 # Question plus one sentence (with its section) fits easily; longer table rows are cut.
@@ -65,30 +72,86 @@ def lora_config(rank: int = 16):
     )
 
 
-class Reranker:
-    """Scores (question, sentence) pairs; load once (a warm-up step), then call `scores`."""
+class Reranker(ABC):
+    """Scores (question, sentence) pairs; load once (a warm-up step), then call `scores`.
 
-    def __init__(self, adapter: Path = ADAPTER_PATH) -> None:
-        if not (adapter / "adapter_config.json").is_file():
-            raise RuntimeError(f"No reranker adapter in {adapter}; create it with `python -m eval.fit_reranker train`.")
-        from peft import PeftModel
-
-        self._encoder = load_base()
-        # Merged into the base weights once: inference then runs a plain encoder.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # peft 0.21 calls a transformers API renamed in v5
-            tuned = PeftModel.from_pretrained(self._encoder.transformers_model, str(adapter)).merge_and_unload()
-        self._encoder[0].model = tuned.eval()
+    Two runtimes of the same model (`Settings.runtime`): `SentenceTransformersReranker`, as trained,
+    and `OnnxReranker`, its export, which needs neither torch nor sentence-transformers."""
 
     def scores(self, question: str, sentences: Sequence[tuple[str, str]]) -> list[float]:
         """The logit of each (text, section) sentence holding the answer to `question`."""
         if not sentences:
             return []
         pairs = [(query(question), passage(text, section)) for text, section in sentences]
-        return [float(s) for s in self._encoder.predict(pairs, batch_size=len(pairs), convert_to_numpy=True)]
+        return [float(s) for s in self._logits(pairs)]
+
+    @abstractmethod
+    def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
+        """One logit per (prompted question, prompted passage) pair."""
 
 
+def _check_adapter(adapter: Path) -> None:
+    if not (adapter / "adapter_config.json").is_file():
+        raise RuntimeError(f"No reranker adapter in {adapter}; create it with `python -m eval.fit_reranker train`.")
 
-@lru_cache(maxsize=1)
-def load_reranker() -> Reranker:
-    return Reranker()
+
+def load_tuned(adapter: Path = ADAPTER_PATH):
+    """The base CrossEncoder with the adapter merged into its weights (inference then runs a plain encoder)."""
+    _check_adapter(adapter)
+    from peft import PeftModel
+
+    encoder = load_base()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # peft 0.21 calls a transformers API renamed in v5
+        tuned = PeftModel.from_pretrained(encoder.transformers_model, str(adapter)).merge_and_unload()
+    encoder[0].model = tuned.eval()
+    return encoder
+
+
+class SentenceTransformersReranker(Reranker):
+    """The cross-encoder as trained: sentence-transformers on torch."""
+
+    def __init__(self, adapter: Path = ADAPTER_PATH) -> None:
+        self._encoder = load_tuned(adapter)
+
+    def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
+        return self._encoder.predict(pairs, batch_size=len(pairs), convert_to_numpy=True)
+
+
+def reranker_export(adapter: Path = ADAPTER_PATH) -> Path:
+    """The tuned cross-encoder (adapter merged, pooler and head, raw logit out) as an ONNX graph,
+    exported if missing; named by a hash of the adapter's files and the base weights, so a newly
+    fitted adapter gets its own export."""
+    from index.onnx_models import ensure_export, export_path
+
+    _check_adapter(adapter)
+    files = sorted(path for path in adapter.iterdir() if path.name.startswith("adapter_"))
+    return ensure_export(export_path("reranker", files), lambda: (load_tuned(adapter), "scores"))
+
+
+class OnnxReranker(Reranker):
+    """The exported cross-encoder under ONNX Runtime (`index.onnx_models`): the logits of
+    `SentenceTransformersReranker` (within 1e-3, tests/integration/test_onnx.py) without torch."""
+
+    def __init__(self, adapter: Path = ADAPTER_PATH) -> None:
+        from index.e5_convert import ensure_model
+        from index.onnx_models import OnnxEncoder
+
+        self._encoder = OnnxEncoder(reranker_export(adapter), ensure_model() / "tokenizer.json", MAX_LENGTH)
+
+    def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
+        return self._encoder.run(pairs)[:, 0]
+
+
+@lru_cache(maxsize=2)
+def load_reranker(runtime: str = "sentence-transformers") -> Reranker:
+    """The shipped reranker on `runtime` ("onnx" falls back to sentence-transformers, with a warning,
+    when the export cannot be made)."""
+    if runtime == "onnx":
+        from index.onnx_models import ExportUnavailable
+
+        try:
+            return OnnxReranker()
+        except ExportUnavailable as error:
+            logger.warning("%s; reranking with sentence-transformers instead", error)
+    return SentenceTransformersReranker()

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
         "qa/relevance.json is fitted for); minilm: all-MiniLM-L6-v2 (English only); hash: deterministic no-model "
         "embedder for tests.",
     )
+    runtime: Literal["sentence-transformers", "onnx"] = Field(
+        "sentence-transformers",
+        description="How the e5 embedder and the reranker run. sentence-transformers (torch): the default, used by "
+        "ingest, the app and eval. onnx: the same weights exported once to ONNX (beside the converted e5 model; "
+        "scripts/setup.sh does it, else the first use) and run by onnxruntime without importing torch: same vectors "
+        "(cosine >= 0.9999) and reranker logits (within 1e-3); `qa ask` uses it when it answers in its own process "
+        "unless this is set; falls back to sentence-transformers, with a warning, if the export cannot be made.",
+    )
     embed_batch_size: int = Field(64, ge=1, description="Sentences per embedding call during ingest.")
     write_batch_size: int = Field(512, ge=1, description="Sentences per Chroma write during ingest.")
     dense_top_k: int = Field(30, ge=1, description="Candidates taken from the vector search (their neighbours join them).")
