@@ -17,25 +17,24 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import DEFAULT_WORK, corpus, directory_mb, machine, peak_rss_mb, set_threads, verdict
+from common import DEFAULT_WORK, corpus, directory_mb, machine, peak_rss_mb, verdict
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=10_000)
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: CITEQA_TORCH_THREADS, else 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads of the ingest and of the bare encode (default: Settings.ingest_threads, all cores)")
     parser.add_argument("--progress", action="store_true", help="show the ingest progress bar")
     parser.add_argument("--work", default=str(DEFAULT_WORK))
     args = parser.parse_args()
-    set_threads(args.threads)
 
     from index import ingest as ingest_module
-    from index.embedding import load_embed_model
+    from index.embedding import embedding_threads, load_embed_model
     from index.store import ChromaIndex
     from qa.assistant import Assistant
     from qa.settings import Settings
 
-    settings = Settings(show_progress=args.progress)
+    settings = Settings(show_progress=args.progress, ingest_threads=args.threads)
     chosen = corpus(args.sentences)
     documents = [document for document, _ in chosen]
     texts = [s.text for _, sentences in chosen for s in sentences]
@@ -44,6 +43,11 @@ def main() -> None:
 
     embed_model = load_embed_model(settings.embedding, settings.embed_batch_size)
     model = embed_model._model  # the SentenceTransformer behind llama-index's HuggingFaceEmbedding
+    # The bare encode runs at the thread count the ingest's embedding worker gets (all cores unless set).
+    embedding_threads(settings.ingest_threads)
+    import torch
+
+    print(f"torch threads, ingest and bare encode: {torch.get_num_threads()}")
     model.encode(texts[:128], batch_size=settings.embed_batch_size)  # warm-up, both sides benefit
 
     def bare() -> float:

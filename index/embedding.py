@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -158,6 +159,15 @@ def _sentence_transformer(path: str, batch_size: int, **prompts: str) -> BaseEmb
     torch.set_num_threads(int(os.environ.get("CITEQA_TORCH_THREADS", "1")))
     with quiet_model_load():
         return HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size, **prompts)
+
+
+def embedding_threads(threads: int | None) -> None:
+    """Set torch's threads for the calling thread's model calls (the ingest's embedding worker):
+    `threads`, or all cores. OpenMP keeps the count per thread, so the threads that answer
+    questions keep the count the model load set (CITEQA_TORCH_THREADS). Nothing to do for a
+    model that does not run on torch (the hash embedder, the ONNX runtime)."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads or os.cpu_count() or 1)
 
 
 def model_label(name: str) -> str:

@@ -20,6 +20,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from tqdm import tqdm
 
 from index.documents import Document, Sentence
+from index.embedding import embedding_threads
 from index.faults import crash_point
 from index.splitting import split_document
 from index.store import ChromaIndex, sentence_node
@@ -72,7 +73,10 @@ class Ingestor:
         write_batch_size: int = 512,
         show_progress: bool = True,
         max_sentence_chars: int = 3000,
+        threads: int | None = None,
     ) -> None:
+        """`threads`: torch threads for the embedding worker (None: all cores; `index.embedding.embedding_threads`)."""
+        self.threads = threads
         self.index = index
         self.embed_model = embed_model
         self.write_batch_size = write_batch_size
@@ -89,7 +93,7 @@ class Ingestor:
         progress = tqdm(total=total, unit="doc", desc="Indexing", disable=not self.show_progress, dynamic_ncols=True)
         # The model embeds batch k+1 in a worker thread (torch releases the GIL) while this thread
         # splits documents and writes and commits batch k: the model never waits for Chroma or pysbd.
-        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citeqa-embed")
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citeqa-embed", initializer=embedding_threads, initargs=(self.threads,))
         in_flight: _Batch | None = None
         # This thread's pure-Python work (pysbd) holds the GIL for the default 5 ms slices, which
         # halves the model's speed; 1 ms slices keep it within ~10% of a bare encode (bench/README.md).

@@ -189,6 +189,7 @@ class Assistant:
             write_batch_size=self.settings.write_batch_size,
             show_progress=self.settings.show_progress if show_progress is None else show_progress,
             max_sentence_chars=self.settings.max_sentence_chars,
+            threads=self.settings.ingest_threads,
         )
         with self._writing() as commit:
             report = ingestor.ingest(documents, total=total)

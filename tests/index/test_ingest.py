@@ -84,3 +84,31 @@ def test_a_bad_record_after_many_good_ones_writes_nothing(hash_assistant, tmp_pa
     with pytest.raises(DocumentError, match=r"corpus.jsonl:201: field 'text': invalid Unicode"):
         hash_assistant.add_documents([path])
     assert (hash_assistant.index.count(), hash_assistant.index.document_hashes(), hash_assistant.index.revision()) == before
+
+
+def test_the_embedding_worker_gets_the_ingest_threads(hash_settings, monkeypatch):
+    import threading
+
+    import index.ingest
+    from qa.assistant import Assistant
+
+    seen = []
+    monkeypatch.setattr(index.ingest, "embedding_threads", lambda threads: seen.append((threading.current_thread().name, threads)))
+    assistant = Assistant(settings=hash_settings.model_copy(update={"ingest_threads": 3}), include_bundled=False)
+    assistant.add_documents([Document(id="threads", text="Ingest embeds in a worker thread. It may use every core.")])
+    assert len(seen) == 1 and seen[0][0].startswith("citeqa-embed") and seen[0][1] == 3
+
+
+def test_ingest_threads_leave_the_question_threads_alone():
+    import threading
+
+    import torch
+
+    from index.embedding import embedding_threads
+
+    before = torch.get_num_threads()
+    worker = threading.Thread(target=embedding_threads, args=(before + 1,))
+    worker.start()
+    worker.join()
+    # OpenMP keeps the count per thread: questions answered on other threads keep theirs.
+    assert torch.get_num_threads() == before
