@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from qa.auth import add_auth_options
-from qa.settings import Settings
+from qa.settings import Settings, SettingsError, load_settings
 
 
 def _index_options(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     overrides = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if "answerer" not in overrides and ("llm_gguf" in overrides or "llm_url" in overrides):
         overrides["answerer"] = "generative"  # naming a model means wanting it to write
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def _assistant(args: argparse.Namespace, settings: Settings | None = None):
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.run(args)
-    except (DocumentError, QuestionError, IndexUnavailableError) as error:
+    except (DocumentError, QuestionError, IndexUnavailableError, SettingsError) as error:
         return _fail(str(error))
 
 

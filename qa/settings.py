@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -91,3 +91,20 @@ class Settings(BaseSettings):
     def holds_bundled(self) -> bool:
         """Only the default embedded index holds the bundled corpus; any data dir the user chose is their own."""
         return self.chroma_host is None and self.data_dir.resolve() == default_data_dir().resolve()
+
+
+class SettingsError(ValueError):
+    """A setting (a `qa` option or a CITEQA_<NAME> variable) holds a value it cannot take."""
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment and `overrides`; a bad value raises `SettingsError` naming the
+    setting, its variable and the value, instead of pydantic's report."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{problem['loc'][0]} (CITEQA_{str(problem['loc'][0]).upper()}) = {problem['input']!r}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise SettingsError(f"bad setting: {problems}") from None

@@ -109,3 +109,15 @@ def test_invalid_utf8_in_argv_exits_2_with_a_message(tmp_path):
     )
     assert result.returncode == 2
     assert "qa: error: the question contains an invalid character (U+DCFF" in result.stderr
+
+
+@pytest.mark.parametrize(("variable", "value"), [("CITEQA_INGEST_THREADS", "0"), ("CITEQA_CHROMA_PORT", "abc")])
+def test_a_bad_setting_exits_2_and_names_it_without_touching_the_index(tmp_path, variable, value):
+    source = tmp_path / "note.txt"
+    source.write_text("Sea otters hold hands while they sleep.", encoding="utf-8")
+    assert run_qa("ingest", str(source), data_dir=tmp_path / "index").returncode == 0
+    result = run_qa("ingest", str(source), data_dir=tmp_path / "index", **{variable: value})
+    assert result.returncode == 2
+    assert result.stderr.startswith("qa: error: ") and variable in result.stderr and repr(value) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_qa("list", data_dir=tmp_path / "index").stdout.startswith("note\t1 sentence\t")
