@@ -1,7 +1,7 @@
 """Cold start: time from a new process to its first answer, with the index already built.
 
     HF_HUB_OFFLINE=1 nice -n 19 .venv/bin/python bench/cold_start.py [--sizes 10000 100000] [--runs 3]
-        [--embedding e5] [--vectors synthetic] [--before DIR]
+        [--embedding e5] [--vectors synthetic] [--before DIR [--before-runtime onnx]]
 
 Each run starts `python -c ...` (a new interpreter), which imports citeqa, opens the
 Assistant on an existing index (model load, Chroma open, catalog + BM25) and asks one
@@ -120,6 +120,8 @@ def main() -> None:
     parser.add_argument("--embedding", choices=["e5", "minilm"], default="e5")
     parser.add_argument("--vectors", choices=["synthetic", "model"], default="synthetic")
     parser.add_argument("--before", type=Path, help="another checkout whose code is timed on the same indexes")
+    parser.add_argument("--before-runtime", choices=["sentence-transformers", "onnx"],
+                        help="Settings.runtime of the --before code's children (default: that code's own default)")
     parser.add_argument("--runtime", choices=["sentence-transformers", "onnx", "both"], default="sentence-transformers",
                         help="Settings.runtime of this checkout's children (both: a row for each)")
     args = parser.parse_args()
@@ -132,6 +134,9 @@ def main() -> None:
         setting = "" if runtime is None else f", runtime={runtime!r}"  # the --before code has no such setting
         return run(CHILD.format(repo=str(repo), data_dir=str(data_dir), question=question, embedding=args.embedding, runtime=setting))
 
+    def before_row(size: int) -> str:
+        return f"{size} before" + (f" {args.before_runtime}" if args.before_runtime else "")
+
     runtimes = ["sentence-transformers", "onnx"] if args.runtime == "both" else [args.runtime]
     named = {runtime: "" if args.runtime == "sentence-transformers" else f" {runtime}" for runtime in runtimes}  # row labels
 
@@ -140,7 +145,7 @@ def main() -> None:
         rows.append(("bare model", *run(BARE_MODEL.format(repo=str(REPO), question=question, embedding=args.embedding))))
         for size, data_dir in dirs.items():
             if args.before:
-                rows.append((f"{size} before", *child(args.before, data_dir)))
+                rows.append((before_row(size), *child(args.before, data_dir, args.before_runtime)))
             for runtime in runtimes:
                 shutil.rmtree(data_dir / "catalog-cache", ignore_errors=True)
                 # Builds the catalog, writes the snapshot.
@@ -164,7 +169,7 @@ def main() -> None:
             line = (f"{size}{named[runtime]}: snapshot / no snapshot {snapshot / median[f'{size} no snapshot{named[runtime]}']:.2f}; "
                     f"snapshot / bare model {snapshot / model_s:.2f}")
             if args.before:
-                line += f"; before / snapshot {median[f'{size} before'] / snapshot:.1f}"
+                line += f"; before / snapshot {median[before_row(size)] / snapshot:.2f}"
             if size == 100_000:
                 line += f"; target first answer <= 10 s: {'met' if snapshot <= 10 else 'NOT met'} ({snapshot:.1f} s)"
             print(line)

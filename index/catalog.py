@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from index.documents import Document, Sentence
+from index.gc_pause import gc_paused
 from index.lexical import LexicalIndex, Terms, idf_weights
 from index.store import ChromaIndex
 from index.tokenize import tokenize
@@ -130,7 +131,8 @@ class Catalog:
             by_doc[document.id] = list(sentences)
             hashes.pop(document.id, None)
         sentences = (s for doc_sentences in by_doc.values() for s in doc_sentences)
-        return Catalog(documents, sentences, hashes, self.version + 1, known=self)
+        with gc_paused():  # a whole new view at once: see index/gc_pause.py
+            return Catalog(documents, sentences, hashes, self.version + 1, known=self)
 
     def get(self, sentence_id: str) -> Sentence | None:
         position = self._position.get(sentence_id)

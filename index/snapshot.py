@@ -37,6 +37,7 @@ from pydantic import TypeAdapter
 
 from index.catalog import Catalog
 from index.documents import Document, Sentence
+from index.gc_pause import gc_paused
 from index.lexical import Terms
 from index.store import ChromaIndex
 from index.tokenize import TOKENIZER_VERSION
@@ -146,6 +147,11 @@ def _remove_abandoned(path: Path, older_than_seconds: float = 600.0) -> None:
 
 def open_catalog(index: ChromaIndex, path: Path, revision: int) -> Catalog:
     """The catalog of the index at `revision` (read by the caller before this call) or later."""
+    with gc_paused():  # hundreds of thousands of new objects, no cycles (index/gc_pause.py)
+        return _open_catalog(index, path, revision)
+
+
+def _open_catalog(index: ChromaIndex, path: Path, revision: int) -> Catalog:
     stored = read_snapshot(path, index)
     if stored is not None and stored[1] == revision and index.settled_revision() == revision:
         return stored[0]

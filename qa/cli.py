@@ -82,10 +82,15 @@ def _ask(args: argparse.Namespace) -> int:
         return _fail(_no_documents(settings))
     answer = _remote_answer(settings, question)
     if answer is None:
-        assistant = _assistant(args, _one_shot(settings))
-        if not assistant.documents():
-            return _fail(_no_documents(settings))
-        answer = assistant.ask(question)
+        from index.gc_pause import gc_paused
+
+        # One answer, then exit: the imports, models and catalog are all new objects, so the
+        # collector only slows them down (index/gc_pause.py).
+        with gc_paused():
+            assistant = _assistant(args, _one_shot(settings))
+            if not assistant.documents():
+                return _fail(_no_documents(settings))
+            answer = assistant.ask(question)
     if answer.fallback:
         print(f"qa: note: the written answer is not shown ({answer.fallback}); quoting the sources instead.", file=sys.stderr)
     if args.json:
