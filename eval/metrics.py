@@ -95,6 +95,17 @@ def cited_hit(
     return hit_at_k([first_citation] if first_citation else [], documents, answers, 1)
 
 
+def quoted_hit(
+    lead_passage: tuple[str, str] | None, documents: frozenset[str], answers: Sequence[str]
+) -> float | None:
+    """Quoted hit@1: 1 when the passage the answer leads with (a quote: the part of its first cited
+    sentence shown, after trimming to the clauses that answer) comes from the question's own article
+    and contains an accepted answer text, else 0; an abstention counts as a miss. Below cited hit@1
+    exactly when the trimming cut the answer out of a sentence that held it.
+    """
+    return hit_at_k([lead_passage] if lead_passage else [], documents, answers, 1)
+
+
 def answers_within_one_unit(units: Sequence[str], answers: Sequence[str]) -> bool:
     """Hit@1 ceiling: whether some single sentence of the article (as citeqa splits it) contains an
     accepted answer; a question where none does has its answer across a sentence boundary, and no

@@ -60,6 +60,7 @@ ANSWER_SPAN_DEFINITIONS: dict[str, str] = {
     "answer containment": metrics.definition(metrics.answer_in_text),
     "hit@k": metrics.definition(metrics.hit_at_k),
     "cited hit@1": metrics.definition(metrics.cited_hit),
+    "quoted hit@1": metrics.definition(metrics.quoted_hit),
     "answered rate / abstention rates": "Answered rate: share of answerable questions the system answered; "
     "abstention_on_topic / abstention_off_topic: share of on-topic unanswerable / off-topic questions on which it "
     "abstained. A suffix [en] or [zh] restricts a figure to questions asked in that language.",

@@ -162,6 +162,7 @@ class ItemMetrics(BaseModel):
         default_factory=dict, description="Answer-containment hit@k on the ranking (SQuAD-format sets)."
     )
     cited_hit: float | None = Field(None, description="The first citation contains an answer (SQuAD-format sets).")
+    quoted_hit: float | None = Field(None, description="The answer's lead passage, as shown, contains an answer (SQuAD-format sets).")
 
 
 class ItemResult(BaseModel):
@@ -223,6 +224,9 @@ def score_item(
         answer_correctness=metrics.answer_correctness(response.text, question.key_facts),
         hit_at={k: metrics.hit_at_k(ranked_units, article, answers, k) for k in HIT_KS} if evalset.answer_spans else {},
         cited_hit=metrics.cited_hit((first.doc_id, first.text) if first else None, article, answers)
+        if evalset.answer_spans
+        else None,
+        quoted_hit=metrics.quoted_hit((first.doc_id, response.passages[0].text) if first and response.passages else None, article, answers)
         if evalset.answer_spans
         else None,
     )
@@ -310,7 +314,7 @@ def _rate(flags: Sequence[bool]) -> MetricValue | None:
 
 
 def answer_span_figures(items: Sequence[ItemResult], languages: Sequence[str]) -> dict[str, MetricValue]:
-    """Hit@k, cited hit@1, answered and abstention rates, overall and (with several languages) per
+    """Hit@k, cited and quoted hit@1, answered and abstention rates, overall and (with several languages) per
     language as `name[en]`: the SQuAD-format sets' figures.
     """
     groups = {"": list(items)}
@@ -325,6 +329,8 @@ def answer_span_figures(items: Sequence[ItemResult], languages: Sequence[str]) -
             candidates[f"hit@{k}"] = MetricValue(value=value, n=n) if n else None
         value, n = metrics.mean_defined(item.metrics.cited_hit for item in answerable)
         candidates["cited_hit@1"] = MetricValue(value=value, n=n) if n else None
+        value, n = metrics.mean_defined(item.metrics.quoted_hit for item in answerable)
+        candidates["quoted_hit@1"] = MetricValue(value=value, n=n) if n else None
         candidates["answered_rate"] = _rate([not item.abstained for item in answerable])
         for category, name in (("on_topic_unanswerable", "abstention_on_topic"), ("off_topic", "abstention_off_topic")):
             candidates[name] = _rate([item.abstained for item in group if item.category == category])

@@ -29,11 +29,14 @@ from index.documents import Language, Sentence
 from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
+from qa.overview import OverviewDetector
 from qa.relevance import QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
 from qa.reranker import Reranker
 
 # Neighbours are added for this many of each channel's best hits.
 _NEIGHBOURS_OF_TOP = 10
+# An overview of a single document quotes its first sentences; of several, each one's first.
+OPENING_SENTENCES = 2
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Ranking:
     answer: bool
     """`answerable` at or above the fitted threshold."""
     question_features: dict[str, float]
+    overview: bool = False
+    """A question about the documents as a whole (qa.overview): the hits are their openings."""
 
 
 class HybridRetriever(BaseRetriever):
@@ -74,6 +79,7 @@ class HybridRetriever(BaseRetriever):
         top_k: int = 10,
         reranker: Reranker | None = None,
         rerank_top: int = 6,
+        overview: OverviewDetector | None = None,
     ) -> None:
         super().__init__()
         self._index = index
@@ -85,6 +91,7 @@ class HybridRetriever(BaseRetriever):
         self._top_k = top_k
         self._reranker = reranker
         self._rerank_top = rerank_top
+        self._overview = overview
 
     # --- channels ------------------------------------------------------------------------
 
@@ -126,6 +133,12 @@ class HybridRetriever(BaseRetriever):
         if not len(catalog):
             return Ranking(query, language, [], 0.0, False, dict.fromkeys(QUESTION_FEATURES, 0.0))
         vector = self._embed_model.get_query_embedding(query)
+        if self._overview is not None:
+            chance = self._overview.probability(vector)
+            if chance >= self._overview.threshold:
+                opening = self._opening(query, language, chance, doc_ids, top_k or self._top_k)
+                if opening.hits:
+                    return opening
         scores = catalog.lexical.scores(query)
         if scores is not None and doc_ids:
             scores = scores * np.array([s.doc_id in doc_ids for s in catalog.sentences])
@@ -176,6 +189,21 @@ class HybridRetriever(BaseRetriever):
         question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits), unseen)
         answerable = gate.probability(question_features)
         return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features)
+
+    def _opening(self, query: str, language: Language, chance: float, doc_ids: Collection[str] | None, top_k: int) -> Ranking:
+        """What answers a question about the documents as a whole: how each one opens (its first body
+        sentences, in the question's language where it has them), documents in the order they are listed."""
+        catalog = self._catalog
+        documents = [doc_id for doc_id in catalog.documents if not doc_ids or doc_id in doc_ids]
+        per_document = OPENING_SENTENCES if len(documents) == 1 else 1
+        hits: list[ScoredSentence] = []
+        for doc_id in documents:
+            body = [s for s in catalog.of_document(doc_id) if s.kind == "body"]
+            own = [s for s in body if s.language == language] or body
+            hits += [ScoredSentence(s, chance, {"overview": chance}) for s in own[:per_document]]
+            if len(hits) >= top_k:
+                break
+        return Ranking(query, language, hits[:top_k], chance, True, {"overview": chance}, overview=True)
 
     def _rerank(self, query: str, hits: list[ScoredSentence], second: Logistic | None) -> list[ScoredSentence]:
         """The first stage's top candidates re-scored with the cross-encoder's reading of each.
