@@ -56,6 +56,17 @@ def is_heading_line(line: str) -> bool:
     return not stripped.endswith(_TERMINAL) and not stripped.endswith(",")
 
 
+# A line that opens with a structured abstract's inline heading: "Background. Children…",
+# "Study design. We…". At least four letters, so "Dr. Smith…" or "Fig. 2…" wrapped onto a new
+# line is still joined.
+_INLINE_HEADING = re.compile(r"^(?P<heading>[^\W\d_]{4,}(?: [^\W\d_]+)?\.)\s+[A-Z0-9]")
+
+
+def opens_with_heading(line: str) -> bool:
+    match = _INLINE_HEADING.match(line.strip())
+    return bool(match) and is_heading_line(match.group("heading"))
+
+
 def heading_title(line: str) -> str:
     match = _MD_HEADING.match(line)
     title = match.group("title") if match else line.strip()
@@ -75,7 +86,9 @@ def reflow(page: str) -> str:
         if not nxt or not current.strip():
             out.append(current + ("\n" if i + 1 < len(lines) else ""))
             continue
-        structural = is_heading_line(current) or is_heading_line(nxt) or _ITEM.match(nxt) or _ROW.match(nxt) or _ROW.match(current)
+        structural = (
+            is_heading_line(current) or is_heading_line(nxt) or opens_with_heading(nxt) or _ITEM.match(nxt) or _ROW.match(nxt) or _ROW.match(current)
+        )
         if structural or current.endswith(_SENTENCE_END):
             out.append(current + "\n")
         elif len(current) > 1 and current.endswith("-") and current[-2].isalpha() and nxt[:1].islower():
@@ -136,8 +149,9 @@ def blocks(text: str, start: int = 0) -> Iterator[Block]:
         else:
             yield from close()
             open_block[:] = [lead, trail, "paragraph"]
-        if open_block and (stripped.endswith(_TERMINAL) or not next_line.strip()):
-            # A line that ends a sentence ends its paragraph: one line, one paragraph, as typed.
+        if open_block and (stripped.endswith(_TERMINAL) or not next_line.strip() or opens_with_heading(next_line)):
+            # A line that ends a sentence ends its paragraph: one line, one paragraph, as typed;
+            # so does a line (a title) followed by an inline heading's line.
             yield from close()
     yield from close()
 

@@ -1,15 +1,17 @@
 """The default answerer: no LLM, faithful by construction.
 
-It quotes the retrieved source sentences verbatim (trimmed to the clauses that hold the
-question's terms when the sentence is long), each followed by its [n] marker and its
-translation's, or says the fixed abstention phrase and lists the closest sentences as related.
+It quotes the retrieved source sentences verbatim and whole, each followed by its [n] marker and
+its translation's, or says the fixed abstention phrase and lists the closest sentences as related.
+(Sentences used to be trimmed to the clauses holding the question's terms, split at semicolons and
+contrast words. Measured on the answered questions of xquad-ci and cmrc-ci, that cut only 3.6% and
+2.3% of the quoted characters, and cut the answer itself out of 5 of the 160 XQuAD sentences that
+held it — "…not under a pharmacist's supervision (…) but instead by other senior technicians": the
+question's terms name the topic, the answer is what the sentence goes on to say about it.)
 Which sentences answer, and whether any does, is decided upstream by the calibrated retrieval
 (`qa.retrieval`); this module only composes.
 """
 
 from __future__ import annotations
-
-import re
 
 from index.catalog import Catalog
 from index.documents import Sentence
@@ -24,14 +26,6 @@ from qa.types import Answer, Citation, RelatedSentence
 # question terms the first lacks: a second sentence must add what the question asks for.
 SECOND_SENTENCE_RATIO = 0.8
 NEW_TERMS_SHARE = 0.15
-# Clauses break where a sentence turns (semicolons, contrast words, ", for …"), not at every
-# comma: a list ("JAK, IFNAR1, IFN beta") must be quoted whole.
-_CLAUSE_BREAK = re.compile(
-    r"(?<=[;；])\s*|\s+(?=\b(?:but|while|whereas|although|instead|however)\b)|(?<=,)\s+(?=for\b)|(?<=[,，])(?=但|而|然而)"
-)
-_ELLIPSIS = "…"
-# Sentences shorter than this (in characters; Chinese packs about 2.5× more per character) are quoted whole.
-SHORTEST_TRIMMED = {"en": 160, "zh": 60}
 
 
 class ExtractiveAnswerer:
@@ -55,15 +49,13 @@ class ExtractiveAnswerer:
             primary, secondary = unit.sentence, unit.parallel
             if secondary is not None and primary.language != retrieval.language and secondary.language == retrieval.language:
                 primary, secondary = secondary, primary
-            start, end = self._trim(primary, weights)
-            passage = (_ELLIPSIS if start else "") + primary.text[start:end] + (_ELLIPSIS if end < len(primary.text) else "")
             marker = len(citations) + 1
-            citations.append(cite(primary, marker, unit.relevance, primary.text[start:end]))
+            citations.append(cite(primary, marker, unit.relevance, primary.text))
             markers = f"[{marker}]"
             if secondary is not None:
                 citations.append(cite(secondary, marker + 1, unit.relevance, secondary.text, parallel_of=marker))
                 markers += f"[{marker + 1}]"
-            quotes.append(self._prompts.render("quote", retrieval.language, passage=passage, markers=markers))
+            quotes.append(self._prompts.render("quote", retrieval.language, passage=primary.text, markers=markers))
         frame = "answer" if citations[0].language == retrieval.language else "answer_other_language"
         text = self._prompts.render(frame, retrieval.language, quotes="\n\n".join(quotes))
         return self._answer(retrieval, text, citations=citations)
@@ -101,30 +93,6 @@ class ExtractiveAnswerer:
                 covered |= tokens
         return chosen
 
-    def _trim(self, sentence: Sentence, weights: dict[str, float]) -> tuple[int, int]:
-        """Offsets (within the sentence) of the contiguous clauses holding the question's terms.
-
-        The whole sentence when it is short, when no clause holds a question term
-        (a paraphrase: better the full sentence than a guess), or when nearly all
-        of it would be kept anyway.
-        """
-        text = sentence.text
-        if len(text) < SHORTEST_TRIMMED[sentence.language]:
-            return 0, len(text)
-        clauses = _clauses(text)
-        scores = [coverage(weights, frozenset(tokenize(text[s:e]))) for s, e in clauses]
-        if len(clauses) < 2 or max(scores) == 0.0:
-            return 0, len(text)
-        # Clauses that carry most of what the best clause carries; a clause matching only a
-        # generic term does not drag the rest of the sentence in.
-        kept = [i for i, score in enumerate(scores) if score >= 0.75 * max(scores)]
-        start, end = clauses[kept[0]][0], clauses[kept[-1]][1]
-        while end > start and text[end - 1] in ",;，； ":
-            end -= 1
-        if (end - start) > 0.85 * len(text):
-            return 0, len(text)
-        return start, end
-
     def _answer(self, retrieval: Retrieval, text: str, **evidence) -> Answer:
         return Answer(
             question=retrieval.question,
@@ -152,26 +120,3 @@ def cite(sentence: Sentence, marker: int, score: float, quote: str, parallel_of:
         quote=quote,
         parallel_of=parallel_of,
     )
-
-
-def _clauses(text: str) -> list[tuple[int, int]]:
-    """Clause spans split at semicolons and contrast words, never inside brackets."""
-    spans: list[tuple[int, int]] = []
-    depth, start = 0, 0
-    breaks = {m.start(): m.end() for m in _CLAUSE_BREAK.finditer(text)}
-    position = 0
-    while position < len(text):
-        char = text[position]
-        depth += (char in "(（[") - (char in ")）]")
-        if depth <= 0 and position in breaks and position > start:
-            end = position
-            if text[start:end].strip():
-                spans.append((start, end))
-            start = breaks[position]
-            position = max(start, position + 1)
-            continue
-        position += 1
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return spans
-

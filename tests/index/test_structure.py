@@ -58,6 +58,22 @@ def test_pdf_reflow_joins_wrapped_lines_and_hyphenation_but_keeps_headings():
     ]
 
 
+def test_pdf_reflow_does_not_join_a_title_onto_an_inline_heading():
+    """A title line has no full stop, like a wrapped line; the next line opening with "Background."
+    starts the abstract. Joined, "…Nepal Background." was cited as a sentence."""
+    page = (
+        "Mobile libraries and reading skills in rural Gorkha, Nepal\n"
+        "Background. Children in remote villages have few books at home, and school\n"
+        "libraries are often locked. The study was led by\n"
+        "Dr. Rai and her team.\n"
+    )
+    assert _units(reflow(page)) == [
+        ("", "Mobile libraries and reading skills in rural Gorkha, Nepal"),
+        ("Background", "Children in remote villages have few books at home, and school libraries are often locked."),
+        ("Background", "The study was led by Dr. Rai and her team."),
+    ]
+
+
 def test_heading_heuristic_keeps_ordinary_short_sentences():
     assert is_heading_line("Methods") and is_heading_line("Results:") and is_heading_line("## Costs")
     assert not is_heading_line("It works well in the field.")

@@ -31,3 +31,19 @@ def test_the_answer_leads_with_the_most_relevant_sentence_not_the_earliest():
     answer = answerer.answer(Retrieval(question, question, "en", evidence, answerable=True))
     assert [c.sentence_id for c in answer.citations] == [sentences[2].id, sentences[0].id]
     assert answer.text.startswith(answer.citations[0].quote)
+
+
+def test_a_quote_keeps_what_the_sentence_goes_on_to_say():
+    """The question's terms name the topic; the answer is often the clause after them. Trimming to the
+    clauses holding the question's terms cut it out (5 of 160 answers on xquad-ci)."""
+    text = (
+        "The pathogenesis of the disease is not completely understood in children or in adults, "
+        "but interferon signalling and mitochondrial dysfunction have been described in muscle biopsies."
+    )
+    document = Document(id="disease", text=text, title="Disease")
+    sentences = split_document(document)
+    answerer = ExtractiveAnswerer(Catalog({"disease": document}, sentences), prompts(), Settings())
+    question = "What is known about the pathogenesis of the disease?"
+    answer = answerer.answer(Retrieval(question, question, "en", [Evidence(sentences[0], None, 0.9)], answerable=True))
+    assert "interferon signalling and mitochondrial dysfunction" in answer.citations[0].quote
+    assert "interferon signalling and mitochondrial dysfunction" in answer.text
