@@ -97,6 +97,10 @@ def _bounded_sentence_spans(text: str, start: int, end: int, language: Language,
             yield from _pieces(text, s, e, limit, _SPACE)
 
 
+# The `section` of a bibliographic header line: its role.
+AUTHORS, AFFILIATION, CITATION = "Authors", "Affiliation", "Citation"
+
+
 def split_document(document: Document, max_sentence_chars: int = 3000) -> list[Sentence]:
     """Split a document into sentences with stable IDs and offsets into `document.text`.
 
@@ -115,7 +119,7 @@ def split_document(document: Document, max_sentence_chars: int = 3000) -> list[S
     for index, line in enumerate(lines):
         lead, trail = position + len(line) - len(line.lstrip()), position + len(line.rstrip())
         if trail > lead:
-            role = "Authors" if index == 0 else "Citation" if index == len(lines) - 1 else "Affiliation"
+            role = AUTHORS if index == 0 else CITATION if index == len(lines) - 1 else AFFILIATION
             units.append((lead, trail, "metadata", role, [(lead, trail)]))
         position += len(line) + 1
     for block in blocks(text, metadata_end):

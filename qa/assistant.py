@@ -35,7 +35,7 @@ from qa.answerers import Evidence, Retrieval  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
 from qa.conversation import fold_follow_up, previous_question  # noqa: E402
 from qa.inputs import check_history, check_question  # noqa: E402
-from qa.overview import load_overview_detector  # noqa: E402
+from qa.intent import load_intent_detector  # noqa: E402
 from qa.question import question_parts  # noqa: E402
 from qa.relevance import load_relevance_model  # noqa: E402
 from qa.reranker import Reranker, load_reranker  # noqa: E402
@@ -121,7 +121,7 @@ class Assistant:
             lexical_top_k=self.settings.lexical_top_k,
             reranker=self._reranker(),
             rerank_top=self.settings.rerank_top,
-            overview=load_overview_detector(label) if self.settings.overview and self._own_embedder else None,
+            intents=load_intent_detector(label) if self.settings.intents and self._own_embedder else None,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
         # The generative answerer (Settings.answerer) writes; the extractive one stays its fallback.
@@ -314,7 +314,7 @@ class Assistant:
         standalone = fold_follow_up(question, previous_question(turns), lambda text: self.retriever.search(text, doc_ids=scope).answerable)
         ranking = self.retriever.search(standalone, doc_ids=scope)
         evidence = self._evidence(ranking)
-        if ranking.overview:  # the documents' openings: quote them all, there are no parts to search
+        if ranking.intent == "overview":  # the documents' openings: quote them all, there are no parts to search
             evidence = [dataclasses.replace(e, required=True) for e in evidence]
             return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer)
         known = {s.id for e in evidence for s in (e.sentence, e.parallel) if s is not None}

@@ -29,7 +29,7 @@ from index.documents import Language, Sentence
 from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
-from qa.overview import OverviewDetector
+from qa.intent import HEADER_ROLE, Intent, IntentDetector
 from qa.relevance import QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
 from qa.reranker import Reranker
 
@@ -63,8 +63,19 @@ class Ranking:
     answer: bool
     """`answerable` at or above the fitted threshold."""
     question_features: dict[str, float]
-    overview: bool = False
-    """A question about the documents as a whole (qa.overview): the hits are their openings."""
+    intent: Intent = "specific"
+    """What the question is about (qa.intent): one thing in the documents; the documents as a whole
+    (the hits are their openings); or their authors, affiliation or publication (the header line
+    of that role leads the hits)."""
+
+
+def _header_first(hits: list[ScoredSentence], chance: float, role: str) -> list[ScoredSentence]:
+    """The header line of that role (else the best-ranked header line) first, at the intent's
+    probability; the rest in their order, none above it (list order stays relevance order)."""
+    header = [h for h in hits if h.sentence.kind == "metadata"]
+    first = next((h for h in header if h.sentence.section == role), header[0])
+    rest = [ScoredSentence(h.sentence, min(h.relevance, chance), h.features) for h in hits if h is not first]
+    return [ScoredSentence(first.sentence, chance, {**first.features, "intent": chance}), *rest]
 
 
 class HybridRetriever(BaseRetriever):
@@ -79,7 +90,7 @@ class HybridRetriever(BaseRetriever):
         top_k: int = 10,
         reranker: Reranker | None = None,
         rerank_top: int = 6,
-        overview: OverviewDetector | None = None,
+        intents: IntentDetector | None = None,
     ) -> None:
         super().__init__()
         self._index = index
@@ -91,7 +102,7 @@ class HybridRetriever(BaseRetriever):
         self._top_k = top_k
         self._reranker = reranker
         self._rerank_top = rerank_top
-        self._overview = overview
+        self._intents = intents
 
     # --- channels ------------------------------------------------------------------------
 
@@ -133,12 +144,11 @@ class HybridRetriever(BaseRetriever):
         if not len(catalog):
             return Ranking(query, language, [], 0.0, False, dict.fromkeys(QUESTION_FEATURES, 0.0))
         vector = self._embed_model.get_query_embedding(query)
-        if self._overview is not None:
-            chance = self._overview.probability(vector)
-            if chance >= self._overview.threshold:
-                opening = self._opening(query, language, chance, doc_ids, top_k or self._top_k)
-                if opening.hits:
-                    return opening
+        intent, chance = self._intents.intent(vector) if self._intents is not None else ("specific", 0.0)
+        if intent == "overview":
+            opening = self._opening(query, language, chance, doc_ids, top_k or self._top_k)
+            if opening.hits:
+                return opening
         scores = catalog.lexical.scores(query)
         if scores is not None and doc_ids:
             scores = scores * np.array([s.doc_id in doc_ids for s in catalog.sentences])
@@ -188,6 +198,10 @@ class HybridRetriever(BaseRetriever):
         top = hits[0]
         question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits), unseen)
         answerable = gate.probability(question_features)
+        if intent in HEADER_ROLE and any(h.sentence.kind == "metadata" for h in hits):
+            # The gate was fitted on questions about content; a header line answers this one.
+            ranked = _header_first(hits, chance, HEADER_ROLE[intent])
+            return Ranking(query, language, ranked[: top_k or self._top_k], chance, True, question_features, intent=intent)
         return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features)
 
     def _opening(self, query: str, language: Language, chance: float, doc_ids: Collection[str] | None, top_k: int) -> Ranking:
@@ -203,7 +217,7 @@ class HybridRetriever(BaseRetriever):
             hits += [ScoredSentence(s, chance, {"overview": chance}) for s in own[:per_document]]
             if len(hits) >= top_k:
                 break
-        return Ranking(query, language, hits[:top_k], chance, True, {"overview": chance}, overview=True)
+        return Ranking(query, language, hits[:top_k], chance, True, {"overview": chance}, intent="overview")
 
     def _rerank(self, query: str, hits: list[ScoredSentence], second: Logistic | None) -> list[ScoredSentence]:
         """The first stage's top candidates re-scored with the cross-encoder's reading of each.

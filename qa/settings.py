@@ -51,10 +51,11 @@ class Settings(BaseSettings):
         "choosing what to cite; e5 embedding only. Off: first-stage ranking alone, ~5x faster per question on a CPU.",
     )
     rerank_top: int = Field(6, ge=0, description="First-stage candidates the cross-encoder re-reads (0 = none).")
-    overview: bool = Field(
+    intents: bool = Field(
         True,
-        description="Answer a question about the documents as a whole (\"What is this about?\") with their opening sentences, "
-        "as decided by the detector qa/overview.json (fitted by eval.fit_overview; default embedder only).",
+        description="Recognise questions about the documents themselves (qa/intent.json, fitted by eval.fit_intent; default "
+        "embedder only): \"What is this about?\" is answered with their opening sentences, \"Who wrote this?\" from their "
+        "header lines.",
     )
     max_citations: int = Field(3, ge=1, description="Most source sentences one answer quotes.")
     max_related: int = Field(3, ge=0, description="Closest sentences listed with an abstention.")
