@@ -4,7 +4,9 @@ Writes `qa/intent.json` (read by `qa.intent`): a multinomial logistic regression
 embedder's query vector that tells a question about the documents as a whole ("What is this
 about?", "总结一下": overview) or about their bibliographic record (who wrote them: authors;
 where the authors work: affiliation; where and when they were published: publication) from a
-question about one thing in them (specific).
+question about one thing in them (specific); a second regression, fitted on the bibliographic
+questions only, tells which of the three a bibliographic question is (which header line answers it).
+Both choose their regularisation by 5-fold cross-validation on the fit half.
 
 Data, split in halves by a stable hash within each source, language and kind (fit on one,
 figures on the other):
@@ -15,8 +17,8 @@ figures on the other):
   PubMedQA (up to `--per-set` each). The bundled abstract's gold questions are never fitted on;
   they are only counted, as further specific questions, in the held-out figures.
 
-Thresholds, per intent: the lowest probability at which no fit-half question of another kind is
-taken for it, raised to at least 0.5 (an overview or header-line answer to a specific question
+Thresholds, for overview and bibliographic: the lowest probability at which no fit-half question
+of another kind is taken for it, raised to at least 0.5 (an overview or header-line answer to a specific question
 quotes the documents' opening or header instead of the answer: false positives are the costly
 error).
 """

@@ -128,7 +128,8 @@ def open_corpus(corpus: Corpus, work: Path, embedding: str, rerank: bool = True)
     from qa import Assistant, Settings
 
     data_dir = work / f"{corpus.name}-{embedding}"
-    settings = Settings(data_dir=data_dir, embedding=embedding, show_progress=True, rerank=rerank)
+    # The ranker and gate are fitted on the content path: no question is routed by qa.intent.
+    settings = Settings(data_dir=data_dir, embedding=embedding, show_progress=True, rerank=rerank, intents=False)
     assistant = Assistant(settings=settings, include_bundled=False)
     assistant.ingest(corpus.documents, total=len(corpus.documents))
     return assistant
