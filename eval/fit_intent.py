@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         others = fit & (y != k) & (p.argmax(axis=1) == k)
         thresholds[kind] = round(max(MIN_THRESHOLD, float(np.nextafter(p[others, k].max(), 1.0)) if others.any() else MIN_THRESHOLD), 6)
     bibliographic = np.array([q.kind == "bibliographic" for q in questions])
-    roles = LogisticRegressionCV(Cs=CS, cv=5, max_iter=5000, scoring="neg_log_loss").fit(x[fit & bibliographic], [ROLES.index(q.intent) for q, f, b in zip(questions, fit, bibliographic) if f and b])
+    roles = LogisticRegressionCV(Cs=CS, cv=5, max_iter=5000, class_weight="balanced", scoring="neg_log_loss").fit(x[fit & bibliographic], [ROLES.index(q.intent) for q, f, b in zip(questions, fit, bibliographic) if f and b])
     detector = IntentDetector(model.coef_, model.intercept_, thresholds, roles.coef_, roles.intercept_)
     taken = [detector.intent(v)[0] for v in x]
     test = [i for i, f in enumerate(fit) if not f]

@@ -160,7 +160,7 @@ def test_gate_file_is_valid_and_names_real_metrics(tmp_path):
     known = set(_report(tmp_path).figures("fake")) | {"abstention_f1"}
     known |= {f"document_recall@{k}" for k in (1, 5, 10)} | {
         "document_mrr", "document_citation_precision", "document_citation_recall"}
-    span_names = ["hit@1", "hit@3", "cited_hit@1", "answered_rate", "abstention_on_topic", "abstention_off_topic"]
+    span_names = ["hit@1", "hit@3", "cited_hit@1", "quoted_hit@1", "answered_rate", "abstention_on_topic", "abstention_off_topic"]
     known |= {f"{name}{suffix}" for name in span_names for suffix in ("", "[en]", "[zh]")}
     for thresholds in gate.sets.values():
         assert set(thresholds.min) | set(thresholds.max) <= known
