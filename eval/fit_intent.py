@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     # small logits: the default C=1 under-fits them).
     model = LogisticRegressionCV(Cs=CS, cv=5, max_iter=5000, class_weight="balanced", scoring="neg_log_loss").fit(x[fit], y[fit])
     assert list(model.classes_) == list(range(len(KINDS)))
-    p, p_jdm = model.predict_proba(x), model.predict_proba(x_jdm)
+    p = model.predict_proba(x)
     thresholds = {}
     for k, kind in enumerate(KINDS[1:], start=1):
         # Other kinds of fit-half question that this kind would otherwise take.
@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     roles = LogisticRegressionCV(Cs=CS, cv=5, max_iter=5000, class_weight="balanced", scoring="neg_log_loss").fit(x[fit & bibliographic], [ROLES.index(q.intent) for q, f, b in zip(questions, fit, bibliographic) if f and b])
     detector = IntentDetector(model.coef_, model.intercept_, thresholds, roles.coef_, roles.intercept_)
     taken = [detector.intent(v)[0] for v in x]
+    taken_jdm = [detector.intent(v)[0] for v in x_jdm]
     test = [i for i, f in enumerate(fit) if not f]
     out = {
         "version": "written by python -m eval.fit_intent; do not edit",
@@ -156,11 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         "fitted_on": {intent: sum(q.intent == intent for q, f in zip(questions, fit) if f) for intent in ("specific", "overview", *ROLES)},
         "validation": {
             "test": _rates([taken[i] for i in test], [questions[i] for i in test]),
-            "jdm (never fitted on)": _rates([detector.intent(v)[0] for v in x_jdm], jdm),
+            "jdm (never fitted on)": _rates(taken_jdm, jdm),
             "fit": _rates([t for t, f in zip(taken, fit) if f], [q for q, f in zip(questions, fit) if f]),
         },
         "test_mistaken": [f"{questions[i].intent} -> {taken[i]}: {questions[i].text}" for i in test if taken[i] != questions[i].intent],
-        "jdm_taken": [f"{intent}: {q.text}" for q, intent in ((q, detector.intent(v)[0]) for q, v in zip(jdm, x_jdm)) if intent != "specific"],
+        "jdm_taken": [f"{intent}: {q.text}" for q, intent in zip(jdm, taken_jdm) if intent != "specific"],
     }
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if "weights" not in k and "biases" not in k}, ensure_ascii=False, indent=1))
