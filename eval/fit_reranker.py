@@ -133,9 +133,9 @@ def _cross_lingual(records: list[dict]) -> list[dict]:
     return swapped
 
 
-def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int) -> None:
+def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int, init: Path | None = None) -> None:
     import torch
-    from peft import get_peft_model
+    from peft import PeftModel, get_peft_model
 
     from qa.reranker import load_base
 
@@ -148,7 +148,12 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     unanswerable = sum(g[2] < 0 for g in groups)
     print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
     encoder = load_base()
-    model, tokenizer = get_peft_model(encoder.transformers_model, lora_config(rank)), encoder.tokenizer
+    # `init`: go on from a fitted adapter (its LoRA weights, pooler and head) instead of a fresh one.
+    if init is not None:
+        model = PeftModel.from_pretrained(encoder.transformers_model, str(init), is_trainable=True)
+    else:
+        model = get_peft_model(encoder.transformers_model, lora_config(rank))
+    tokenizer = encoder.tokenizer
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     print(f"trainable parameters: {sum(p.numel() for p in trainable):,}")
@@ -224,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init", type=Path, default=None, help="train: start from this fitted adapter (e.g. the shipped one).")
     parser.add_argument("--adapter", type=Path, default=ADAPTER_PATH, help="evaluate: the adapter to read.")
     parser.add_argument("--limit", type=int, default=None, help="evaluate: questions per set and language.")
     parser.add_argument("--top", type=int, default=6, help="evaluate: first-stage candidates the cross-encoder re-reads.")
@@ -234,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         collect(args.work, data, args.share)
         print(f"wrote {data} in {time.perf_counter() - started:.0f} s")
     elif args.step == "train":
-        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads)
+        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads, args.init)
     else:
         evaluate(data, args.adapter, args.limit, args.top)
     return 0
