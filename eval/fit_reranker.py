@@ -37,7 +37,7 @@ from eval.fit_relevance import corpora, open_corpus
 from eval.metrics import answer_in_text
 from index.splitting import detect_language
 from qa.relevance import logit
-from qa.reranker import ADAPTER_PATH, MAX_LENGTH, lora_config, passage, query
+from qa.reranker import ADAPTER_PATH, MAX_LENGTH, SETTINGS_FILE, lora_config, passage, preceding, query
 
 WORK = Path.home() / ".cache" / "citeqa" / "fit"
 # Candidates kept per question: the reranker re-orders the first stage's top ones only.
@@ -67,6 +67,7 @@ def collect(work: Path, out: Path, share: float, embedding: str = "e5") -> None:
                             "id": hit.sentence.id,
                             "text": hit.sentence.text,
                             "section": hit.sentence.section,
+                            "context": preceding(assistant.catalog, hit.sentence),
                             "relevance": hit.relevance,
                             "label": int(any(answer_in_text(a, hit.sentence.text) for a in answers)),
                         }
@@ -96,7 +97,7 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
 """
 
 
-def _groups(records: list[dict], negatives: int, rng: random.Random) -> list[tuple[str, list[str], int]]:
+def _groups(records: list[dict], negatives: int, rng: random.Random, context: bool) -> list[tuple[str, list[str], int]]:
     """(question, passages, target) per usable question. Answerable questions whose candidates
     hold an answer: one positive (target 0) and the hardest negatives, the ones the first stage
     ranked highest. Unanswerable questions none of whose candidates holds the answer text: their
@@ -114,8 +115,15 @@ def _groups(records: list[dict], negatives: int, rng: random.Random) -> list[tup
             chosen, target = others[: negatives + 1], -1
         else:
             continue
-        groups.append((record["question"], [passage(c["text"], c["section"]) for c in chosen], target))
+        groups.append((record["question"], [passage(*_candidate(c, context)) for c in chosen], target))
     return groups
+
+
+def _candidate(candidate: dict, context: bool) -> tuple[str, ...]:
+    """A collected candidate as `Reranker.scores` takes it, with its preceding sentence when the
+    adapter reads one."""
+    head = (candidate["text"], candidate["section"])
+    return (*head, candidate["context"]) if context else head
 
 
 def _cross_lingual(records: list[dict]) -> list[dict]:
@@ -133,7 +141,13 @@ def _cross_lingual(records: list[dict]) -> list[dict]:
     return swapped
 
 
-def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int, init: Path | None = None) -> None:
+def _save(model, folder: Path, context: bool) -> None:
+    """The adapter and how its inputs were built (`qa.reranker.reads_context`)."""
+    model.save_pretrained(str(folder))
+    (folder / SETTINGS_FILE).write_text(json.dumps({"context": "previous" if context else "none"}) + "\n", encoding="utf-8")
+
+
+def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int, init: Path | None = None, context: bool = False) -> None:
     import torch
     from peft import PeftModel, get_peft_model
 
@@ -144,7 +158,7 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     rng = random.Random(0)
     records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
     fit = [r for r in records if r["split"] == "reranker"]
-    groups = _groups(fit + _cross_lingual(fit), negatives, rng)
+    groups = _groups(fit + _cross_lingual(fit), negatives, rng, context)
     unanswerable = sum(g[2] < 0 for g in groups)
     print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
     encoder = load_base()
@@ -182,8 +196,8 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
             step += 1
         print(f"epoch {epoch + 1}: mean loss {sum(running) / len(running):.4f}", flush=True)
         # Each epoch's adapter is kept beside the data, so `evaluate --adapter` can pick one.
-        model.save_pretrained(str(data.parent / f"reranker-epoch{epoch + 1}"))
-    model.save_pretrained(str(out))
+        _save(model, data.parent / f"reranker-epoch{epoch + 1}", context)
+    _save(model, out, context)
     card = CARD.format(questions=len(groups), unanswerable=unanswerable, epochs=epochs, rank=rank, negatives=negatives)
     (out / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {out}")
@@ -205,7 +219,7 @@ def evaluate(data: Path, adapter: Path, limit: int | None, top: int) -> None:
         first, cross, both = [], [], []
         for record in tqdm(group, desc=key, unit="q"):
             head = record["candidates"][:top]
-            scores = reranker.scores(record["question"], [(c["text"], c["section"]) for c in head])
+            scores = reranker.scores(record["question"], [_candidate(c, reranker.context) for c in head])
             first.append(head[0]["label"])
             cross.append(head[max(range(len(head)), key=scores.__getitem__)]["label"])
             # An unfitted, equal-weight sum of the two logits: a quick view of what combining adds.
@@ -230,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", type=Path, default=None, help="train: start from this fitted adapter (e.g. the shipped one).")
+    parser.add_argument("--context", action="store_true", help="train: read each candidate with its preceding sentence.")
     parser.add_argument("--adapter", type=Path, default=ADAPTER_PATH, help="evaluate: the adapter to read.")
     parser.add_argument("--limit", type=int, default=None, help="evaluate: questions per set and language.")
     parser.add_argument("--top", type=int, default=6, help="evaluate: first-stage candidates the cross-encoder re-reads.")
@@ -240,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         collect(args.work, data, args.share)
         print(f"wrote {data} in {time.perf_counter() - started:.0f} s")
     elif args.step == "train":
-        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads, args.init)
+        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads, args.init, args.context)
     else:
         evaluate(data, args.adapter, args.limit, args.top)
     return 0

@@ -16,6 +16,7 @@ It runs with sentence-transformers (as trained) or, exported once with the adapt
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -23,10 +24,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.catalog import Catalog
+    from index.documents import Sentence
 
 logger = logging.getLogger(__name__)
 
 ADAPTER_PATH = Path(__file__).with_name("reranker")
+# Written beside the adapter by `eval.fit_reranker train`: how its inputs were built.
+SETTINGS_FILE = "citeqa.json"
 # Question plus one sentence (with its section) fits easily; longer table rows are cut.
 MAX_LENGTH = 192
 
@@ -36,8 +44,25 @@ def query(question: str) -> str:
     return f"query: {question}"
 
 
-def passage(text: str, section: str = "") -> str:
-    return f"passage: {section}: {text}" if section else f"passage: {text}"
+def passage(text: str, section: str = "", context: str = "") -> str:
+    """The candidate as the cross-encoder reads it: its section, the sentence, then (for an adapter
+    fitted with it, see `reads_context`) the sentence before it, which an answer often leans on
+    ("These include…", "As part of this merger…"). The context comes last so that truncation
+    to MAX_LENGTH cuts it, never the candidate."""
+    head = f"passage: {section}: {text}" if section else f"passage: {text}"
+    return f"{head} (context: {context})" if context else head
+
+
+def preceding(catalog: Catalog, sentence: Sentence) -> str:
+    """The sentence before `sentence` in its document and language ("" for the first one)."""
+    before, _ = catalog.neighbours(sentence)
+    return before.text if before is not None else ""
+
+
+def reads_context(adapter: Path = ADAPTER_PATH) -> bool:
+    """Whether the adapter was fitted with each candidate's preceding sentence (`train --context`)."""
+    settings = adapter / SETTINGS_FILE
+    return settings.is_file() and json.loads(settings.read_text(encoding="utf-8")).get("context") == "previous"
 
 
 def load_base():
@@ -78,11 +103,14 @@ class Reranker(ABC):
     Two runtimes of the same model (`Settings.runtime`): `SentenceTransformersReranker`, as trained,
     and `OnnxReranker`, its export, which needs neither torch nor sentence-transformers."""
 
-    def scores(self, question: str, sentences: Sequence[tuple[str, str]]) -> list[float]:
-        """The logit of each (text, section) sentence holding the answer to `question`."""
+    # Whether candidates are read with their preceding sentence (see `passage`).
+    context = False
+
+    def scores(self, question: str, sentences: Sequence[tuple[str, ...]]) -> list[float]:
+        """The logit of each (text, section[, preceding sentence]) candidate holding the answer to `question`."""
         if not sentences:
             return []
-        pairs = [(query(question), passage(text, section)) for text, section in sentences]
+        pairs = [(query(question), passage(*sentence)) for sentence in sentences]
         return [float(s) for s in self._logits(pairs)]
 
     @abstractmethod
@@ -113,6 +141,7 @@ class SentenceTransformersReranker(Reranker):
 
     def __init__(self, adapter: Path = ADAPTER_PATH) -> None:
         self._encoder = load_tuned(adapter)
+        self.context = reads_context(adapter)
 
     def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
         return self._encoder.predict(pairs, batch_size=len(pairs), convert_to_numpy=True)
@@ -138,6 +167,7 @@ class OnnxReranker(Reranker):
         from index.onnx_models import OnnxEncoder
 
         self._encoder = OnnxEncoder(reranker_export(adapter), ensure_model() / "tokenizer.json", MAX_LENGTH)
+        self.context = reads_context(adapter)
 
     def _logits(self, pairs: list[tuple[str, str]]) -> Sequence[float]:
         return self._encoder.run(pairs)[:, 0]

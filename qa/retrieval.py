@@ -31,7 +31,7 @@ from index.store import ChromaIndex
 from index.tokenize import tokenize
 from qa.intent import HEADER_ROLE, Intent, IntentDetector
 from qa.relevance import QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
-from qa.reranker import Reranker
+from qa.reranker import Reranker, preceding
 
 # Neighbours are added for this many of each channel's best hits.
 _NEIGHBOURS_OF_TOP = 10
@@ -224,7 +224,14 @@ class HybridRetriever(BaseRetriever):
         Without a fitted second stage (while `eval.fit_relevance` collects the data to fit it) the
         cross-encoder's logits are recorded and the first-stage order kept."""
         head, tail = hits[: self._rerank_top], hits[self._rerank_top :]
-        cross = self._reranker.scores(query, [(h.sentence.text, h.sentence.section) for h in head])  # type: ignore[union-attr]
+        reranker = self._reranker
+        assert reranker is not None
+        # An adapter fitted with each candidate's preceding sentence reads it too (qa.reranker.passage).
+        candidates = [
+            (h.sentence.text, h.sentence.section, preceding(self._catalog, h.sentence)) if reranker.context else (h.sentence.text, h.sentence.section)
+            for h in head
+        ]
+        cross = reranker.scores(query, candidates)
         rescored = []
         for hit, value in zip(head, cross):
             features = {**hit.features, "first_stage": logit(hit.relevance), "cross": value}

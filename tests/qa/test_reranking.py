@@ -8,18 +8,22 @@ import dataclasses
 import pytest
 
 from qa.relevance import Logistic, RelevanceModel, Reranked, load_relevance_model
+from qa.reranker import SETTINGS_FILE, passage, reads_context
 
 
 class ScriptedReranker:
     """Scores a sentence by whether it holds a chosen word: the cross-encoder's role, scripted."""
 
-    def __init__(self, word: str) -> None:
+    def __init__(self, word: str, context: bool = False) -> None:
         self.word = word
+        self.context = context
         self.calls: list[tuple[str, int]] = []
+        self.read: list[tuple[str, ...]] = []
 
     def scores(self, question, sentences):
         self.calls.append((question, len(sentences)))
-        return [5.0 if self.word in text.lower() else -5.0 for text, _ in sentences]
+        self.read += sentences
+        return [5.0 if self.word in text.lower() else -5.0 for text, *_ in sentences]
 
 
 def _model(plain_gate_bias: float, reranked_gate_bias: float) -> RelevanceModel:
@@ -71,3 +75,28 @@ def test_the_reranked_gate_decides(reranked):
 
 def test_reranking_is_off_with_another_embedder(hash_assistant):
     assert hash_assistant.retriever._reranker is None
+
+
+def test_a_context_reading_reranker_gets_each_candidates_preceding_sentence(reranked):
+    retriever, first, target = reranked
+    retriever._reranker.context = True
+    ranking = retriever.search(first.query, top_k=50)
+    assert ranking.hits[0].sentence.id == target.id
+    catalog = retriever._catalog
+    for text, section, before in retriever._reranker.read:
+        sentence = next(h.sentence for h in first.hits[:6] if h.sentence.text == text)
+        previous = catalog.of_document(sentence.doc_id)[sentence.ordinal - 1] if sentence.ordinal else None
+        assert before == (previous.text if previous is not None and previous.language == sentence.language else "")
+    assert any(before for *_, before in retriever._reranker.read)
+
+
+def test_the_preceding_sentence_follows_the_candidate_so_truncation_cuts_it_first():
+    assert passage("It fell.", "Prices") == "passage: Prices: It fell."
+    assert passage("It fell.", "", "Oil rose.") == "passage: It fell. (context: Oil rose.)"
+    assert passage("It fell.", "Prices", "") == passage("It fell.", "Prices")
+
+
+def test_the_adapter_says_whether_it_reads_context(tmp_path):
+    assert not reads_context(tmp_path)  # adapters fitted before the option read none
+    (tmp_path / SETTINGS_FILE).write_text('{"context": "previous"}', encoding="utf-8")
+    assert reads_context(tmp_path)
