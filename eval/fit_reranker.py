@@ -85,7 +85,7 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   `index/e5_convert.py` (the path in adapter_config.json is where that conversion lives on the
   machine that fitted it; `qa/reranker.py` always passes the base model itself).
 - Adapter: LoRA rank {rank} on every attention and feed-forward projection, plus a newly trained
-  pooler and one-logit head; {epochs} epochs, listwise softmax over a fixed "none of these"
+  pooler and one-logit head; {start}; {epochs} epoch(s), listwise softmax over a fixed "none of these"
   option (logit 0), the positive and {negatives} hard negatives per question, or "none" and the
   top candidates for an unanswerable question: a logit above 0 means "this sentence answers".
 - Training data: {questions} questions ({unanswerable} of them unanswerable: their answer is not
@@ -94,10 +94,11 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
   with the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
   the bundled abstract and its gold set were not used.
+- Input: `query: <question>` and `passage: <section>: <sentence>`{inputs} (`qa.reranker.passage`).
 """
 
 
-def _groups(records: list[dict], negatives: int, rng: random.Random, context: bool) -> list[tuple[str, list[str], int]]:
+def _groups(records: list[dict], negatives: int, rng: random.Random, context: bool = False) -> list[tuple[str, list[str], int]]:
     """(question, passages, target) per usable question. Answerable questions whose candidates
     hold an answer: one positive (target 0) and the hardest negatives, the ones the first stage
     ranked highest. Unanswerable questions none of whose candidates holds the answer text: their
@@ -198,7 +199,9 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
         # Each epoch's adapter is kept beside the data, so `evaluate --adapter` can pick one.
         _save(model, data.parent / f"reranker-epoch{epoch + 1}", context)
     _save(model, out, context)
-    card = CARD.format(questions=len(groups), unanswerable=unanswerable, epochs=epochs, rank=rank, negatives=negatives)
+    start = f"continued from the adapter in `{init.name}/`" if init is not None else "trained from a fresh adapter"
+    inputs = ", then ` (context: <the sentence before it>)`" if context else ""
+    card = CARD.format(questions=len(groups), unanswerable=unanswerable, epochs=epochs, rank=rank, negatives=negatives, start=start, inputs=inputs)
     (out / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {out}")
 

@@ -89,7 +89,7 @@ class HybridRetriever(BaseRetriever):
         lexical_top_k: int = 30,
         top_k: int = 10,
         reranker: Reranker | None = None,
-        rerank_top: int = 6,
+        rerank_top: int = 3,
         intents: IntentDetector | None = None,
     ) -> None:
         super().__init__()

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         description="Re-read the best candidates with the cross-encoder (qa/reranker, fitted by eval.fit_reranker) before "
         "choosing what to cite; e5 embedding only. Off: first-stage ranking alone, ~5x faster per question on a CPU.",
     )
-    rerank_top: int = Field(6, ge=0, description="First-stage candidates the cross-encoder re-reads (0 = none).")
+    rerank_top: int = Field(3, ge=0, description="First-stage candidates the cross-encoder re-reads (0 = none).")
     intents: bool = Field(
         True,
         description="Recognise questions about the documents themselves (qa/intent.json, fitted by eval.fit_intent; default "

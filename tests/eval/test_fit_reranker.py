@@ -10,7 +10,7 @@ def _record(labels, answerable=True):
     return {
         "question": "When was it built?",
         "answerable": answerable,
-        "candidates": [{"text": f"s{i}", "section": "", "label": label} for i, label in enumerate(labels)],
+        "candidates": [{"text": f"s{i}", "section": "", "context": f"s{i - 1}" if i else "", "label": label} for i, label in enumerate(labels)],
     }
 
 
@@ -19,6 +19,11 @@ def test_a_group_is_the_positive_then_the_highest_ranked_negatives():
     assert question == "When was it built?"
     assert passages == ["passage: s2", "passage: s0", "passage: s1", "passage: s3"]
     assert target == 0
+
+
+def test_a_context_reading_adapter_trains_on_each_candidate_with_the_sentence_before_it():
+    [(_, passages, _)] = _groups([_record([0, 1])], negatives=3, rng=random.Random(0), context=True)
+    assert passages == ["passage: s1 (context: s0)", "passage: s0"]
 
 
 def test_an_unanswerable_question_trains_none_of_these_over_its_top_candidates():
