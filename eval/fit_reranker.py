@@ -37,7 +37,7 @@ from eval.fit_relevance import corpora, open_corpus
 from eval.metrics import answer_in_text
 from index.splitting import detect_language
 from qa.relevance import logit
-from qa.reranker import ADAPTER_PATH, MAX_LENGTH, SETTINGS_FILE, lora_config, passage, preceding, query
+from qa.reranker import ADAPTER_PATH, MAX_LENGTH, lora_config, passage, preceding, query, write_settings
 
 WORK = Path.home() / ".cache" / "citeqa" / "fit"
 # Candidates kept per question: the reranker re-orders the first stage's top ones only.
@@ -145,7 +145,15 @@ def _cross_lingual(records: list[dict]) -> list[dict]:
 def _save(model, folder: Path, context: bool) -> None:
     """The adapter and how its inputs were built (`qa.reranker.reads_context`)."""
     model.save_pretrained(str(folder))
-    (folder / SETTINGS_FILE).write_text(json.dumps({"context": "previous" if context else "none"}) + "\n", encoding="utf-8")
+    write_settings(folder, context)
+
+
+def _records(data: Path, context: bool) -> list[dict]:
+    """The collected candidates; an adapter that reads context needs them collected with it."""
+    records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    if context and any("context" not in c for r in records for c in r["candidates"]):
+        raise SystemExit(f"{data} was collected without each candidate's preceding sentence; run `python -m eval.fit_reranker collect` again.")
+    return records
 
 
 def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int, init: Path | None = None, context: bool = False) -> None:
@@ -157,8 +165,7 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     torch.manual_seed(0)
     torch.set_num_threads(threads)
     rng = random.Random(0)
-    records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
-    fit = [r for r in records if r["split"] == "reranker"]
+    fit = [r for r in _records(data, context) if r["split"] == "reranker"]
     groups = _groups(fit + _cross_lingual(fit), negatives, rng, context)
     unanswerable = sum(g[2] < 0 for g in groups)
     print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
@@ -212,7 +219,7 @@ def evaluate(data: Path, adapter: Path, limit: int | None, top: int) -> None:
     from qa.reranker import SentenceTransformersReranker
 
     reranker = SentenceTransformersReranker(adapter)
-    records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    records = _records(data, reranker.context)
     groups: dict[str, list[dict]] = {}
     for record in records:
         if record["split"] == "test" and record["answerable"]:

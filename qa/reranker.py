@@ -65,6 +65,11 @@ def reads_context(adapter: Path = ADAPTER_PATH) -> bool:
     return settings.is_file() and json.loads(settings.read_text(encoding="utf-8")).get("context") == "previous"
 
 
+def write_settings(adapter: Path, context: bool) -> None:
+    """Record beside a fitted adapter how its inputs were built (read back by `reads_context`)."""
+    (adapter / SETTINGS_FILE).write_text(json.dumps({"context": "previous" if context else "none"}) + "\n", encoding="utf-8")
+
+
 def load_base():
     """The e5 weights as a sentence-transformers CrossEncoder with a fresh one-logit head."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

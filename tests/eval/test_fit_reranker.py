@@ -1,9 +1,12 @@
 """The reranker's training groups: the answer first, then the first stage's hardest wrong picks;
 unanswerable questions train "none of these"."""
 
+import json
 import random
 
-from eval.fit_reranker import _groups
+import pytest
+
+from eval.fit_reranker import _groups, _records
 
 
 def _record(labels, answerable=True):
@@ -66,3 +69,14 @@ def test_the_reranker_and_the_models_fitted_on_its_logits_learn_from_different_a
     # CMRC: the share eval.fit_relevance samples fits the gate; the rest trains the reranker.
     docs = [f"cmrc-dev-{i}" for i in range(200)]
     assert all(trains_reranker("cmrc", (d,)) != _kept(d, SHARE) for d in docs)
+
+
+def test_a_context_reading_fit_refuses_candidates_collected_without_context(tmp_path):
+    data = tmp_path / "reranker-candidates.jsonl"
+    record = _record([1, 0])
+    for candidate in record["candidates"]:
+        del candidate["context"]
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert _records(data, context=False) == [record]
+    with pytest.raises(SystemExit, match="collect"):
+        _records(data, context=True)

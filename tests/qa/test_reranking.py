@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from qa.relevance import Logistic, RelevanceModel, Reranked, load_relevance_model
-from qa.reranker import SETTINGS_FILE, passage, reads_context
+from qa.reranker import passage, reads_context, write_settings
 
 
 class ScriptedReranker:
@@ -98,5 +98,7 @@ def test_the_preceding_sentence_follows_the_candidate_so_truncation_cuts_it_firs
 
 def test_the_adapter_says_whether_it_reads_context(tmp_path):
     assert not reads_context(tmp_path)  # adapters fitted before the option read none
-    (tmp_path / SETTINGS_FILE).write_text('{"context": "previous"}', encoding="utf-8")
+    write_settings(tmp_path, context=False)
+    assert not reads_context(tmp_path)
+    write_settings(tmp_path, context=True)
     assert reads_context(tmp_path)
