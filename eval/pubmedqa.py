@@ -19,6 +19,7 @@ from index.documents import Document
 from index.splitting import detect_language
 
 PUBMEDQA_PATH = DATA_DIR / "pubmedqa_labeled_500.jsonl"
+PAPER_QUESTIONS_PATH = DATA_DIR / "paper_questions.tsv"
 
 
 class PubMedQARecord(BaseModel):
@@ -82,3 +83,40 @@ def load_pubmedqa(path: Path = PUBMEDQA_PATH) -> list[PubMedQARecord]:
     if not records:
         raise DatasetError(f"{path}: the PubMedQA set is empty.")
     return records
+
+
+class PaperQuestion(BaseModel):
+    """A question written about one abstract as a reader asks about the paper in front of them
+    (eval/data/paper_questions.tsv): asked within that abstract only. `answer` is an exact piece of
+    the abstract that answers it; empty when the abstract does not answer it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pmid: str = Field(pattern=r"^\d+$")
+    language: Literal["en", "zh"]
+    question: str = Field(min_length=1)
+    answer: str
+
+
+def load_paper_questions(records: list[PubMedQARecord], path: Path = PAPER_QUESTIONS_PATH) -> list[PaperQuestion]:
+    """Read the written questions; raise `DatasetError` naming a line whose abstract is not in
+    `records` or does not contain its answer."""
+    abstracts = {r.pmid: r.document().text for r in records}
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4:
+            raise DatasetError(f"{path}:{number}: expected 4 tab-separated fields (pmid, language, question, answer), got {len(fields)}.")
+        try:
+            question = PaperQuestion(**dict(zip(("pmid", "language", "question", "answer"), fields)))
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
+            raise DatasetError(f"{path}:{number}: invalid question ({problems}).") from error
+        if question.pmid not in abstracts:
+            raise DatasetError(f"{path}:{number}: PMID {question.pmid} is not in the PubMedQA set.")
+        if question.answer not in abstracts[question.pmid]:
+            raise DatasetError(f"{path}:{number}: the answer {question.answer!r} is not in abstract {question.pmid}.")
+        questions.append(question)
+    return questions

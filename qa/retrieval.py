@@ -30,7 +30,7 @@ from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
 from qa.intent import HEADER_ROLE, Intent, IntentDetector
-from qa.relevance import QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
+from qa.relevance import LANGUAGE_FEATURE, QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
 from qa.reranker import Reranker, preceding
 
 # Neighbours are added for this many of each channel's best hits.
@@ -187,6 +187,7 @@ class HybridRetriever(BaseRetriever):
                 "bm25": float(scores[position]) / best_bm25 if scores is not None and best_bm25 > 0 else 0.0,
                 "dense_rank": 1.0 / (1 + dense_rank[sentence.id]) if sentence.id in dense_rank else 0.0,
                 "lexical_rank": 1.0 / (1 + lexical_rank[sentence.id]) if sentence.id in lexical_rank else 0.0,
+                LANGUAGE_FEATURE: float(sentence.language != language),
             }
             hits.append(ScoredSentence(sentence, model.ranker.probability(features), features))
         hits.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))

@@ -164,3 +164,61 @@ def test_pubmedqa_loader_names_the_bad_line(tmp_path):
     path = _write(tmp_path, good, {**good, "pmid": "2", "final_decision": "perhaps"})
     with pytest.raises(DatasetError, match=rf"{path}:2: invalid PubMedQA record \(final_decision:"):
         load_pubmedqa(path)
+
+
+def test_paper_questions_are_asked_of_bundled_abstracts_and_hold_their_answers():
+    from eval.pubmedqa import load_paper_questions, load_pubmedqa
+
+    records = load_pubmedqa()
+    questions = load_paper_questions(records)
+    texts = {r.pmid: r.document().text for r in records}
+    assert {q.language for q in questions} == {"en", "zh"}
+    assert any(not q.answer for q in questions) and all(q.answer in texts[q.pmid] for q in questions)
+
+
+def test_paper_question_loader_names_the_bad_line(tmp_path):
+    from eval.pubmedqa import PubMedQARecord, load_paper_questions
+
+    record = PubMedQARecord(pmid="1", question="Q?", contexts=["We enrolled 40 children."], final_decision="yes")
+    path = tmp_path / "questions.tsv"
+    path.write_text("# comment\n1\ten\tHow many children?\t40 children\n1\ten\tWhere?\tin Nepal\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=rf"{path}:3: the answer 'in Nepal' is not in abstract 1"):
+        load_paper_questions([record], path)
+    path.write_text("2\ten\tHow many children?\t\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="PMID 2 is not in the PubMedQA set"):
+        load_paper_questions([record], path)
+
+
+def test_the_relevance_fit_asks_paper_questions_within_their_own_abstract():
+    from eval.fit_relevance import corpora
+
+    papers = next(c for c in corpora() if c.name == "papers")
+    # Measured, never fitted on.
+    assert papers.scoped and {q[2] for q in papers.questions} == {"test"}
+    assert all(len(q[5]) == 1 and q[5] <= {d.id for d in papers.documents} for q in papers.questions)
+
+
+def test_xquad_questions_are_also_asked_of_the_other_languages_articles_only():
+    from eval.fit_relevance import corpora
+
+    found = {c.name: c for c in corpora()}
+    across, plain = found["xquad-across"], found["xquad"]
+    assert across.scoped and {q[2] for q in across.questions} == {"fit", "test"}
+    language = {q[0]: q[0].rsplit("-", 1)[1] for q in plain.questions}
+    for question_id, _, _, _, _, scope in across.questions[:50]:
+        asked_in = language[question_id.removesuffix("-across")]
+        assert scope and all(not d.startswith(f"xquad-{asked_in}-") for d in scope)
+
+
+def test_the_gate_threshold_answers_the_promised_share_of_the_promised_sets_only():
+    import numpy as np
+
+    from eval.fit_relevance import ANSWERED_SHARE, _gate, _probabilities
+
+    rng = np.random.default_rng(0)
+    gx = np.vstack([rng.normal(2, 1, (100, 1)), rng.normal(-2, 1, (100, 1)), rng.normal(-1, 1, (100, 1))])
+    gy = np.array([1] * 100 + [0] * 100 + [1] * 100)
+    promised = np.array([True] * 200 + [False] * 100)
+    gate, threshold = _gate(gx, gy, ("x",), promised)
+    answered = _probabilities(gate, gx[:100], ("x",)) >= threshold
+    assert answered.mean() >= ANSWERED_SHARE and (_probabilities(gate, gx[200:], ("x",)) >= threshold).mean() < ANSWERED_SHARE

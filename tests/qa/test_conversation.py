@@ -33,9 +33,9 @@ def test_an_elliptical_question_borrows_the_previous_one() -> None:
 
 
 def test_a_follow_up_is_folded_even_when_the_pair_scores_below_the_first_question() -> None:
-    # Measured on the bundled corpus: 0.028 alone, 0.709 together, 0.982 for the first question.
-    pathogenesis, cells = "What is known about the pathogenesis?", "Which cells are involved?"
-    relevance = scorer({cells: 0.028, f"{pathogenesis} {cells}": 0.709, pathogenesis: 0.982})
+    # Measured on the bundled corpus: 0.060 alone, 0.972 together, 1.000 for the first question.
+    pathogenesis, cells = "What is known about the pathogenesis?", "And which cells take part in it?"
+    relevance = scorer({cells: 0.060, f"{pathogenesis} {cells}": 0.972, pathogenesis: 1.0})
     assert fold_follow_up(cells, pathogenesis, relevance) == f"{pathogenesis} {cells}"
 
 

@@ -102,3 +102,11 @@ def test_the_adapter_says_whether_it_reads_context(tmp_path):
     assert not reads_context(tmp_path)
     write_settings(tmp_path, context=True)
     assert reads_context(tmp_path)
+
+
+def test_each_candidate_says_whether_it_is_in_another_language_and_the_gate_reads_the_best_ones(hash_assistant):
+    # The bundled corpus holds each sentence in English and Chinese: an English question meets both.
+    ranking = hash_assistant.retriever.search("What treatments are used for juvenile dermatomyositis?", top_k=50)
+    flags = {h.sentence.language: h.features["other_language"] for h in ranking.hits}
+    assert flags == {"en": 0.0, "zh": 1.0}
+    assert ranking.question_features["top_other_language"] == ranking.hits[0].features["other_language"]
