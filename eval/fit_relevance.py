@@ -130,9 +130,9 @@ def corpora(share: float = SHARE) -> list[Corpus]:
             # (the reranker's part is not needed here).
             other = {language: frozenset(d.id for d in documents if not d.id.startswith(f"xquad-{language}-")) for language in ("en", "zh")}
             crossed = [
-                (f"{q[0]}-across", q[1], q[2], q[3], q[4], other[squad_question.language])
-                for q, squad_question in zip(questions, (sq for sq in squad.questions if all(_kept(d, portion) for d in sq.doc_ids)))
-                if q[2] != "reranker"
+                (f"{q.id}-across", q.question, q.split, q.answerable, q.answers, other[q.language])
+                for q in squad.questions
+                if all(_kept(d, portion) for d in q.doc_ids) and not (q.split == "fit" and trains_reranker(name, q.doc_ids))
             ]
             found.append(Corpus("xquad-across", documents, crossed, scoped=True))
     everything = load_pubmedqa(PUBMEDQA_PATH)
