@@ -41,6 +41,11 @@ class DatasetError(ValueError):
     """An evaluation file that cannot be used; the message names the file, line and fix."""
 
 
+def validation_problems(error: ValidationError) -> str:
+    """A record's validation errors as one line for a `DatasetError`: `field: message; ...`."""
+    return "; ".join(f"{'.'.join(str(part) for part in problem['loc']) or 'item'}: {problem['msg']}" for problem in error.errors())
+
+
 class SentenceRef(BaseModel):
     """A source sentence by stable ID, with its text beside it for human review."""
 
@@ -173,11 +178,7 @@ def load_gold_set(path: Path = JDM_GOLD_PATH, name: str = "jdm") -> GoldSet:
         except json.JSONDecodeError as error:
             raise DatasetError(f"{where}: not valid JSON ({error.msg} at column {error.colno}).") from error
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in problem['loc']) or 'item'}: {problem['msg']}"
-                for problem in error.errors()
-            )
-            raise DatasetError(f"{where}: invalid item ({problems}).") from error
+            raise DatasetError(f"{where}: invalid item ({validation_problems(error)}).") from error
         if item.id in first_line_of:
             raise DatasetError(f"{where}: duplicate id {item.id!r} (first used on line {first_line_of[item.id]}).")
         first_line_of[item.id] = number

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eval.dataset import DATA_DIR, DatasetError, EvalQuestion
+from eval.dataset import DATA_DIR, DatasetError, EvalQuestion, validation_problems
 from index.documents import Document
 from index.splitting import detect_language
 
@@ -74,8 +74,7 @@ def load_pubmedqa(path: Path = PUBMEDQA_PATH) -> list[PubMedQARecord]:
         except json.JSONDecodeError as error:
             raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}).") from error
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
-            raise DatasetError(f"{path}:{number}: invalid PubMedQA record ({problems}).") from error
+            raise DatasetError(f"{path}:{number}: invalid PubMedQA record ({validation_problems(error)}).") from error
         if record.pmid in seen:
             raise DatasetError(f"{path}:{number}: duplicate pmid {record.pmid}.")
         seen.add(record.pmid)
@@ -112,8 +111,7 @@ def load_paper_questions(records: list[PubMedQARecord], path: Path = PAPER_QUEST
         try:
             question = PaperQuestion(**dict(zip(("pmid", "language", "question", "answer"), fields)))
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
-            raise DatasetError(f"{path}:{number}: invalid question ({problems}).") from error
+            raise DatasetError(f"{path}:{number}: invalid question ({validation_problems(error)}).") from error
         if question.pmid not in abstracts:
             raise DatasetError(f"{path}:{number}: PMID {question.pmid} is not in the PubMedQA set.")
         if question.answer not in abstracts[question.pmid]:

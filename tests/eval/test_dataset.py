@@ -187,6 +187,9 @@ def test_paper_question_loader_names_the_bad_line(tmp_path):
     path.write_text("2\ten\tHow many children?\t\n", encoding="utf-8")
     with pytest.raises(DatasetError, match="PMID 2 is not in the PubMedQA set"):
         load_paper_questions([record], path)
+    path.write_text("1\tfr\tCombien?\t\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=rf"{path}:1: invalid question \(language: Input should be 'en' or 'zh'\)"):
+        load_paper_questions([record], path)
 
 
 def test_the_relevance_fit_asks_paper_questions_within_their_own_abstract():
