@@ -121,6 +121,7 @@ class Assistant:
             lexical_top_k=self.settings.lexical_top_k,
             reranker=self._reranker(),
             rerank_top=self.settings.rerank_top,
+            rerank_always=self.settings.rerank_always,
             intents=load_intent_detector(label) if self.settings.intents and self._own_embedder else None,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)

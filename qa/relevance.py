@@ -99,6 +99,12 @@ class Reranked:
     """P(holds the answer | first-stage logit, cross-encoder logit)."""
     gate: Logistic
     threshold: float
+    skip_above: float | None = None
+    """First-stage probability of the best candidate at or above which the cross-encoder is not
+    consulted and the first stage's ranking and gate decide: fitted by `eval.fit_relevance` as the
+    lowest value at which this cascade decides the fit questions as well as reranking every one
+    (within its tolerance). The cross-encoder is most of a question's cost; where the first stage is
+    already sure it rarely changes the answer. None: always rerank."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class RelevanceModel:
                     Logistic(second["ranker"]["weights"], second["ranker"]["bias"]),
                     Logistic(second["gate"]["weights"], second["gate"]["bias"]),
                     second["threshold"],
+                    second.get("skip_above"),
                 )
             languages[language] = LanguageModel(
                 ranker=Logistic(ranker["weights"], ranker["bias"]),

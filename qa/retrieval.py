@@ -30,7 +30,7 @@ from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
 from qa.intent import HEADER_ROLE, Intent, IntentDetector
-from qa.relevance import LANGUAGE_FEATURE, QUESTION_FEATURES, Logistic, RelevanceModel, coverage, gate_features, logit, term_weights
+from qa.relevance import LANGUAGE_FEATURE, QUESTION_FEATURES, Logistic, RelevanceModel, Reranked, coverage, gate_features, logit, term_weights
 from qa.reranker import Reranker, preceding
 
 # Neighbours are added for this many of each channel's best hits.
@@ -67,6 +67,9 @@ class Ranking:
     """What the question is about (qa.intent): one thing in the documents; the documents as a whole
     (the hits are their openings); or their authors, affiliation or publication (the header line
     of that role leads the hits)."""
+    reranked: bool = False
+    """Whether the cross-encoder re-read the best candidates (it is skipped where the first stage is
+    sure enough: `qa.relevance.Reranked.skip_above`)."""
 
 
 def _header_first(hits: list[ScoredSentence], chance: float, role: str) -> list[ScoredSentence]:
@@ -90,6 +93,7 @@ class HybridRetriever(BaseRetriever):
         top_k: int = 10,
         reranker: Reranker | None = None,
         rerank_top: int = 3,
+        rerank_always: bool = False,
         intents: IntentDetector | None = None,
     ) -> None:
         super().__init__()
@@ -102,6 +106,7 @@ class HybridRetriever(BaseRetriever):
         self._top_k = top_k
         self._reranker = reranker
         self._rerank_top = rerank_top
+        self._rerank_always = rerank_always
         self._intents = intents
 
     # --- channels ------------------------------------------------------------------------
@@ -192,7 +197,8 @@ class HybridRetriever(BaseRetriever):
             hits.append(ScoredSentence(sentence, model.ranker.probability(features), features))
         hits.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))
         gate, threshold = model.gate, model.threshold
-        if self._reranker is not None:
+        reranked = self._reranker is not None and not self._first_stage_sure(model.reranked, hits[0])
+        if reranked:
             hits = self._rerank(query, hits, model.reranked.ranker if model.reranked else None)
             if model.reranked is not None:
                 gate, threshold = model.reranked.gate, model.reranked.threshold
@@ -202,8 +208,16 @@ class HybridRetriever(BaseRetriever):
         if intent in HEADER_ROLE and any(h.sentence.kind == "metadata" for h in hits):
             # The gate was fitted on questions about content; a header line answers this one.
             ranked = _header_first(hits, chance, HEADER_ROLE[intent])
-            return Ranking(query, language, ranked[: top_k or self._top_k], chance, True, question_features, intent=intent)
-        return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features)
+            return Ranking(query, language, ranked[: top_k or self._top_k], chance, True, question_features, intent=intent, reranked=reranked)
+        return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features, reranked=reranked)
+
+    def _first_stage_sure(self, second: Reranked | None, top: ScoredSentence) -> bool:
+        """Whether the first stage's best candidate is probable enough that the cross-encoder is
+        skipped (the cascade of `Reranked.skip_above`); never with `rerank_always`, which
+        `eval.fit_relevance` sets to record the cross-encoder's reading of every question."""
+        if self._rerank_always or second is None or second.skip_above is None:
+            return False
+        return top.relevance >= second.skip_above
 
     def _opening(self, query: str, language: Language, chance: float, doc_ids: Collection[str] | None, top_k: int) -> Ranking:
         """What answers a question about the documents as a whole: how each one opens (its first body

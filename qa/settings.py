@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         "choosing what to cite; e5 embedding only. Off: first-stage ranking alone, ~5x faster per question on a CPU.",
     )
     rerank_top: int = Field(3, ge=0, description="First-stage candidates the cross-encoder re-reads (0 = none).")
+    rerank_always: bool = Field(
+        False,
+        description="Re-read every question's candidates with the cross-encoder. Off (the default): it is skipped when the "
+        "first stage's best candidate is at least as probable as the fitted `skip_above` of qa/relevance.json, where "
+        "it rarely changes the answer (eval.fit_relevance measures this) and a question costs ~1/3 as much.",
+    )
     intents: bool = Field(
         True,
         description="Recognise questions about the documents themselves (qa/intent.json, fitted by eval.fit_intent; default "

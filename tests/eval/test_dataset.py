@@ -225,3 +225,20 @@ def test_the_gate_threshold_answers_the_promised_share_of_the_promised_sets_only
     gate, threshold = _gate(gx, gy, ("x",), promised)
     answered = _probabilities(gate, gx[:100], ("x",)) >= threshold
     assert answered.mean() >= ANSWERED_SHARE and (_probabilities(gate, gx[200:], ("x",)) >= threshold).mean() < ANSWERED_SHARE
+
+
+def test_the_cascade_skips_the_cross_encoder_only_where_no_set_loses_a_correct_decision():
+    import numpy as np
+
+    from eval.fit_relevance import cascade_threshold
+
+    # Set a: the first stage is as right as reranking above 0.6, wrong below. Set b: wrong at 0.85
+    # and 0.72, where reranking is right, so b alone asks for more than a does.
+    relevance = np.array([0.95, 0.9, 0.8, 0.75, 0.6, 0.55, 0.92, 0.85, 0.72, 0.99])
+    first = np.array([1, 1, 1, 1, 0, 0, 1, 0, 0, 1], dtype=bool)
+    full = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], dtype=bool)
+    sets = np.array(["a"] * 6 + ["b"] * 4)
+    assert cascade_threshold(relevance, first, full, sets) == 0.86
+    assert cascade_threshold(relevance[:6], first[:6], full[:6], sets[:6]) == 0.61
+    # A first stage wrong everywhere: even the top of the grid skips a question it gets wrong.
+    assert cascade_threshold(relevance, np.zeros(10, dtype=bool), full, sets) is None

@@ -110,3 +110,43 @@ def test_each_candidate_says_whether_it_is_in_another_language_and_the_gate_read
     flags = {h.sentence.language: h.features["other_language"] for h in ranking.hits}
     assert flags == {"en": 0.0, "zh": 1.0}
     assert ranking.question_features["top_other_language"] == ranking.hits[0].features["other_language"]
+
+
+def _skipping(retriever, skip_above: float) -> None:
+    model = retriever._model
+    retriever._model = RelevanceModel(
+        version="test",
+        languages={lang: dataclasses.replace(e, reranked=dataclasses.replace(e.reranked, skip_above=skip_above)) for lang, e in model.languages.items()},
+    )
+
+
+def test_a_sure_first_stage_skips_the_cross_encoder_and_its_gate_decides(reranked):
+    retriever, first, _ = reranked
+    _skipping(retriever, skip_above=first.hits[0].relevance)
+    ranking = retriever.search(first.query, top_k=50)
+    assert retriever._reranker.calls == []
+    assert not ranking.reranked
+    assert [h.sentence.id for h in ranking.hits] == [h.sentence.id for h in first.hits]
+    assert not ranking.answer  # the plain gate (never answers) decided, not the reranked one
+
+
+def test_an_unsure_first_stage_is_reranked(reranked):
+    retriever, first, target = reranked
+    _skipping(retriever, skip_above=min(1.0, first.hits[0].relevance + 1e-6))
+    ranking = retriever.search(first.query, top_k=50)
+    assert ranking.reranked and ranking.answer
+    assert ranking.hits[0].sentence.id == target.id
+
+
+def test_rerank_always_reads_every_question(reranked):
+    retriever, first, target = reranked
+    _skipping(retriever, skip_above=0.0)
+    retriever._rerank_always = True
+    ranking = retriever.search(first.query, top_k=50)
+    assert ranking.reranked and ranking.hits[0].sentence.id == target.id
+
+
+def test_the_shipped_model_skips_above_a_fitted_probability():
+    for language in ("en", "zh"):
+        second = load_relevance_model().languages[language].reranked
+        assert second is not None and second.skip_above is not None and 0.5 <= second.skip_above < 1.0
