@@ -72,7 +72,6 @@ class Example:
     pool: np.ndarray  # candidates × SENTENCE_FEATURES
     labels: np.ndarray  # candidate contains an answer (all 0 when unknown)
     doc_hits: np.ndarray  # candidate comes from a gold document (PubMedQA)
-    unseen: float
     best_cos: float
     cross: np.ndarray | None = None  # the cross-encoder's logit per candidate; NaN where it did not read it
     other_language: np.ndarray | None = None  # LANGUAGE_FEATURE per candidate (read by the gate only)
@@ -189,7 +188,7 @@ def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
         other = np.array([hit.features[LANGUAGE_FEATURE] for hit in ranking.hits])
         examples.append(
             Example(corpus.name, split, detect_language(text), answerable, answers, pool, labels, doc_hits,
-                    ranking.question_features["unseen"], ranking.question_features["best_cos"],
+                    ranking.question_features["best_cos"],
                     cross if np.isfinite(cross).any() else None, other)
         )
     return examples
@@ -214,7 +213,7 @@ def question_features(ranker: dict, example: Example) -> tuple[np.ndarray, int, 
     """The gate's features for one question, from the fitted ranker's best candidate (its index and probability)."""
     p = _probabilities(ranker, example.pool, SENTENCE_FEATURES)
     top = int(np.argmax(p))
-    values = gate_features(float(p[top]), _candidate(example, top), example.best_cos, example.unseen)
+    values = gate_features(float(p[top]), _candidate(example, top), example.best_cos)
     return np.array([values[f] for f in QUESTION_FEATURES]), top, float(p[top])
 
 
@@ -238,7 +237,7 @@ def reranked_question_features(entry: dict, example: Example) -> tuple[np.ndarra
     best = int(np.argmax(p))
     top = int(read[best])
     row = {**_candidate(example, top), "cross": float(example.cross[top])}  # type: ignore[index]
-    values = gate_features(float(p[best]), row, example.best_cos, example.unseen)
+    values = gate_features(float(p[best]), row, example.best_cos)
     return np.array([values[f] for f in RERANKED_QUESTION_FEATURES]), top
 
 
@@ -384,7 +383,7 @@ def _without(examples: list[Example], dropped: tuple[str, ...], neighbours: bool
             pool, labels, doc_hits = pool[found], labels[found], doc_hits[found]
             other = other[found] if other is not None else None
         # The ablations are of the first stage: without the cross-encoder's logits.
-        out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.unseen, e.best_cos, None, other))
+        out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.best_cos, None, other))
     return out
 
 

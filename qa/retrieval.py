@@ -169,7 +169,6 @@ class HybridRetriever(BaseRetriever):
         cosines = {i: float(np.dot(query_vector, v) / (np.linalg.norm(v) or 1.0)) for i, v in ((i, np.asarray(v, dtype=np.float32)) for i, v in stored.items())}
 
         weights = term_weights(tokenize(query, expand=False), catalog.idf)
-        unseen = coverage(weights, frozenset(t for t in weights if t not in catalog.idf))
         best_bm25 = float(scores.max()) if scores is not None else 0.0
         dense_rank = {i: r for r, i in enumerate(dense)}
         lexical_rank = {catalog.at(p).id: r for r, p in enumerate(lexical)}
@@ -203,7 +202,7 @@ class HybridRetriever(BaseRetriever):
             if model.reranked is not None:
                 gate, threshold = model.reranked.gate, model.reranked.threshold
         top = hits[0]
-        question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits), unseen)
+        question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits))
         answerable = gate.probability(question_features)
         if intent in HEADER_ROLE and any(h.sentence.kind == "metadata" for h in hits):
             # The gate was fitted on questions about content; a header line answers this one.
