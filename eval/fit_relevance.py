@@ -297,12 +297,17 @@ def _decide(entry: dict, example: Example, reranked: bool = True, cascade: bool 
     return top, bool(_probabilities(stage["gate"], features[None, :], names)[0] >= stage["threshold"]), read
 
 
+def _cites_gold(example: Example, top: int) -> bool:
+    """Whether candidate `top` holds the answer (PubMedQA, which has no sentence labels: comes from a gold document)."""
+    return bool((example.doc_hits if example.set_name == "pubmedqa" else example.labels)[top])
+
+
 def _correct(example: Example, top: int, answers: bool) -> bool:
     """An answerable question answered from the right sentence (PubMedQA: document), or an
     unanswerable one abstained on."""
     if not example.answerable:
         return not answers
-    return answers and bool((example.doc_hits if example.set_name == "pubmedqa" else example.labels)[top])
+    return answers and _cites_gold(example, top)
 
 
 def _skip_above(entry: dict, fit: list[Example]) -> float | None:
@@ -320,7 +325,8 @@ def cascade_threshold(relevance: np.ndarray, first: np.ndarray, full: np.ndarray
     reranking (`full`) decides no set's questions worse than reranking every one; None when no
     value does. Per set, not pooled: a large set where the first stage is strong must not buy skips
     that cost a smaller one. No loss at all, not a small one: allowed 0.5% on the fit half, CMRC's
-    held-out hit@1 fell 1.9 points (0.817 -> 0.799; README, 2026-11-26); with none, no held-out set lost."""
+    held-out hit@1 fell 1.9 points (0.817 -> 0.799; README, "When the reranker is skipped"); with
+    none, no held-out set lost."""
     for skip_above in np.round(np.arange(0.5, 1.0, 0.01), 2):
         cascade = np.where(relevance >= skip_above, first, full)
         if all(cascade[sets == name].sum() >= full[sets == name].sum() for name in set(sets)):
@@ -345,7 +351,7 @@ def validate(model: dict, examples: list[Example], split: str, reranked: bool = 
             read.append(reread)
             if e.answerable:
                 answered.append(answers)
-                (doc_hits if e.set_name == "pubmedqa" else hits).append(bool((e.doc_hits if e.set_name == "pubmedqa" else e.labels)[top]))
+                (doc_hits if e.set_name == "pubmedqa" else hits).append(_cites_gold(e, top))
             else:
                 abstained.append(not answers)
         table[key] = {

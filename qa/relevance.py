@@ -105,9 +105,9 @@ class Reranked:
     skip_above: float | None = None
     """First-stage probability of the best candidate at or above which the cross-encoder is not
     consulted and the first stage's ranking and gate decide: fitted by `eval.fit_relevance` as the
-    lowest value at which this cascade decides the fit questions as well as reranking every one
-    (within its tolerance). The cross-encoder is most of a question's cost; where the first stage is
-    already sure it rarely changes the answer. None: always rerank."""
+    lowest value at which this cascade decides no dev set's fit questions worse than reranking every
+    one. The cross-encoder is most of a question's cost; where the first stage is already sure it
+    rarely changes the answer. None: always rerank."""
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         False,
         description="Re-read every question's candidates with the cross-encoder. Off (the default): it is skipped when the "
         "first stage's best candidate is at least as probable as the fitted `skip_above` of qa/relevance.json, where "
-        "it rarely changes the answer (eval.fit_relevance measures this) and a question costs ~1/3 as much.",
+        "it rarely changes the answer (eval.fit_relevance measures this); such a question costs ~1/4 as much (bench/README.md).",
     )
     intents: bool = Field(
         True,

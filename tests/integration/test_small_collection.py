@@ -1,8 +1,8 @@
-"""A reader's own short report, in English (written for
-this test: neither the bundled abstract nor the data the models were fitted on). The gate was
-fitted on large bilingual collections; it must not read "most of this question's words are not
-in the collection" as "off-topic" when the collection is six sentences long or in another language
-than the question (qa.relevance.QUESTION_FEATURES)."""
+"""A reader's own short report, in English (written for this test: neither the bundled abstract
+nor the data the models were fitted on). The gate was fitted on large collections; it must not
+read "most of this question's words are not in the collection" as "off-topic" when the collection
+is six sentences long (qa.relevance.QUESTION_FEATURES), and unrelated questions, in English or
+Chinese, must still be refused."""
 
 from __future__ import annotations
 
