@@ -42,14 +42,18 @@ from eval.squad import build_squad_set, stable_hash
 from index.documents import Document, Language
 from index.splitting import detect_language
 from qa.relevance import (
+    DOCUMENT_FEATURES,
     LANGUAGE_FEATURE,
     MODEL_PATH,
     QUESTION_FEATURES,
     RERANK_FEATURES,
     RERANKED_QUESTION_FEATURES,
     SENTENCE_FEATURES,
+    Logistic,
+    document_features,
     gate_features,
     logit,
+    with_documents,
 )
 
 ANSWERED_SHARE = 0.97
@@ -75,6 +79,7 @@ class Example:
     best_cos: float
     cross: np.ndarray | None = None  # the cross-encoder's logit per candidate; NaN where it did not read it
     other_language: np.ndarray | None = None  # LANGUAGE_FEATURE per candidate (read by the gate only)
+    documents: np.ndarray | None = None  # each candidate's document, numbered within the question
 
 
 @dataclass
@@ -186,10 +191,12 @@ def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
         doc_hits = np.array([hit.sentence.doc_id in gold_docs for hit in ranking.hits], dtype=int)
         cross = np.array([hit.features.get("cross", np.nan) for hit in ranking.hits])
         other = np.array([hit.features[LANGUAGE_FEATURE] for hit in ranking.hits])
+        numbers: dict[str, int] = {}
+        documents = np.array([numbers.setdefault(hit.sentence.doc_id, len(numbers)) for hit in ranking.hits])
         examples.append(
             Example(corpus.name, split, detect_language(text), answerable, answers, pool, labels, doc_hits,
                     ranking.question_features["best_cos"],
-                    cross if np.isfinite(cross).any() else None, other)
+                    cross if np.isfinite(cross).any() else None, other, documents)
         )
     return examples
 
@@ -209,9 +216,40 @@ def _probabilities(model: dict, x: np.ndarray, names: tuple[str, ...]) -> np.nda
     return 1.0 / (1.0 + np.exp(-(x @ w + model["bias"])))
 
 
-def question_features(ranker: dict, example: Example) -> tuple[np.ndarray, int, float]:
-    """The gate's features for one question, from the fitted ranker's best candidate (its index and probability)."""
+def first_stage(entry: dict, example: Example) -> np.ndarray:
+    """Each candidate's first-stage probability: the ranker's, times its document's when the entry
+    has a document stage (`qa.relevance.with_documents`, as retrieval computes it)."""
+    p = _probabilities(entry["ranker"], example.pool, SENTENCE_FEATURES)
+    if "document" not in entry or example.documents is None:
+        return p
+    stage = Logistic(entry["document"]["weights"], entry["document"]["bias"])
+    rows = [dict(zip(SENTENCE_FEATURES, row)) for row in example.pool.tolist()]
+    return np.array(with_documents(p.tolist(), example.documents.tolist(), rows, stage))
+
+
+def document_rows(ranker: dict, example: Example) -> tuple[np.ndarray, np.ndarray]:
+    """The document stage's rows for one question: `DOCUMENT_FEATURES` of each document in its pool
+    in the question's language, and whether the document holds the answer (a sentence with it;
+    PubMedQA: the gold abstract). Not the other language's: XQuAD's translation of the right article
+    holds the answer too, at a lower cosine, and with it the fit learnt to prefer documents the
+    question is *less* similar to (English cos_document weight -75)."""
+    assert example.documents is not None
     p = _probabilities(ranker, example.pool, SENTENCE_FEATURES)
+    gold = example.doc_hits if example.set_name == "pubmedqa" else example.labels
+    same = example.other_language == 0 if example.other_language is not None else np.ones(len(p), dtype=bool)
+    x, y = [], []
+    for document in np.unique(example.documents[same]):
+        members = np.flatnonzero(example.documents == document)
+        best = members[np.argmax(p[members])]
+        values = document_features(float(p[best]), dict(zip(SENTENCE_FEATURES, example.pool[best])))
+        x.append([values[f] for f in DOCUMENT_FEATURES])
+        y.append(int(gold[members].any()))
+    return np.array(x), np.array(y)
+
+
+def question_features(entry: dict, example: Example) -> tuple[np.ndarray, int, float]:
+    """The gate's features for one question, from the first stage's best candidate (its index and probability)."""
+    p = first_stage(entry, example)
     top = int(np.argmax(p))
     values = gate_features(float(p[top]), _candidate(example, top), example.best_cos)
     return np.array([values[f] for f in QUESTION_FEATURES]), top, float(p[top])
@@ -223,16 +261,16 @@ def _candidate(example: Example, index: int) -> dict[str, float]:
     return {**dict(zip(SENTENCE_FEATURES, example.pool[index])), LANGUAGE_FEATURE: other}
 
 
-def _second_stage_rows(ranker: dict, example: Example) -> tuple[np.ndarray, np.ndarray]:
+def _second_stage_rows(entry: dict, example: Example) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the candidates the cross-encoder read, and their RERANK_FEATURES."""
     read = np.flatnonzero(np.isfinite(example.cross))  # type: ignore[arg-type]
-    first = np.vectorize(logit)(_probabilities(ranker, example.pool[read], SENTENCE_FEATURES))
+    first = np.vectorize(logit)(first_stage(entry, example)[read])
     return read, np.column_stack([first, example.cross[read]])  # type: ignore[index]
 
 
 def reranked_question_features(entry: dict, example: Example) -> tuple[np.ndarray, int]:
     """The reranked gate's features for one question, from the second stage's best candidate (and its index)."""
-    read, x = _second_stage_rows(entry["ranker"], example)
+    read, x = _second_stage_rows(entry, example)
     p = _probabilities(entry["reranked"]["ranker"], x, RERANK_FEATURES)
     best = int(np.argmax(p))
     top = int(read[best])
@@ -250,7 +288,8 @@ def _gate(gx: np.ndarray, gy: np.ndarray, names: tuple[str, ...], promised: np.n
     return gate, round(threshold, 6)
 
 
-def fit_language(examples: list[Example]) -> tuple[dict, dict]:
+def fit_language(examples: list[Example], documents: bool = True) -> tuple[dict, dict]:
+    """The models of one question language; `documents=False` leaves out the document stage."""
     fit = [e for e in examples if e.split == "fit"]
     # Sentence labels of questions asked in the documents' language: PubMedQA has none, and the
     # across-language questions (all candidates in the other language) would teach the ranker
@@ -259,18 +298,27 @@ def fit_language(examples: list[Example]) -> tuple[dict, dict]:
     x = np.vstack([e.pool for e in ranked])
     y = np.concatenate([e.labels for e in ranked])
     ranker = fit_logistic(x, y, SENTENCE_FEATURES)
-    gx = np.array([question_features(ranker, e)[0] for e in fit])
+    entry: dict = {"ranker": ranker}
+    counts: dict[str, int] = {"ranker_rows": int(len(y)), "ranker_positives": int(y.sum())}
+    # Every same-language set's answerable questions, PubMedQA's too: which document holds the
+    # answer is known for all of them, and PubMedQA is where it is in doubt.
+    located = [e for e in fit if e.answerable and e.set_name in PROMISED and e.documents is not None]
+    if documents and located:
+        rows = [document_rows(ranker, e) for e in located]
+        dx, dy = np.vstack([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
+        entry["document"] = fit_logistic(dx, dy, DOCUMENT_FEATURES)
+        counts |= {"document_rows": int(len(dy)), "document_positives": int(dy.sum())}
+    gx = np.array([question_features(entry, e)[0] for e in fit])
     gy = np.array([e.answerable for e in fit], dtype=int)
     # Questions asked across languages shape the gate's weights (it learns how much lower their
     # evidence reads) but not where its threshold sits: counted in, these harder questions pulled
     # the threshold down and the dev sets' unanswerable questions were answered far more often
     # (README). Their answered share is reported, not promised.
     promised = np.array([e.set_name in PROMISED for e in fit])
-    gate, threshold = _gate(gx, gy, QUESTION_FEATURES, promised)
-    entry = {"ranker": ranker, "gate": gate, "threshold": threshold}
-    counts = {"ranker_rows": int(len(y)), "ranker_positives": int(y.sum()), "gate_rows": int(len(gy)), "gate_answerable": int(gy.sum())}
+    entry["gate"], entry["threshold"] = _gate(gx, gy, QUESTION_FEATURES, promised)
+    counts |= {"gate_rows": int(len(gy)), "gate_answerable": int(gy.sum())}
     if all(e.cross is not None for e in fit):
-        rows = [_second_stage_rows(ranker, e) for e in ranked]
+        rows = [_second_stage_rows(entry, e) for e in ranked]
         x2 = np.vstack([r[1] for r in rows])
         y2 = np.concatenate([e.labels[r[0]] for e, r in zip(ranked, rows)])
         entry["reranked"] = {"ranker": fit_logistic(x2, y2, RERANK_FEATURES)}
@@ -286,7 +334,7 @@ def _decide(entry: dict, example: Example, reranked: bool = True, cascade: bool 
     after the second stage when the language's model has one, the example its cross-encoder logits
     and `reranked` asks for it, unless (with `cascade`) the first stage is sure enough to skip it
     (`skip_above`), as `qa.retrieval` decides."""
-    features, top, relevance = question_features(entry["ranker"], example)
+    features, top, relevance = question_features(entry, example)
     stage, names = entry, QUESTION_FEATURES
     second = entry.get("reranked")
     skip_above = second.get("skip_above") if second is not None and cascade else None
@@ -313,7 +361,7 @@ def _correct(example: Example, top: int, answers: bool) -> bool:
 def _skip_above(entry: dict, fit: list[Example]) -> float | None:
     """`cascade_threshold` over the fit questions the cross-encoder read."""
     read = [e for e in fit if e.cross is not None]
-    relevance = np.array([question_features(entry["ranker"], e)[2] for e in read])
+    relevance = np.array([question_features(entry, e)[2] for e in read])
     first = np.array([_correct(e, *_decide(entry, e, reranked=False)[:2]) for e in read])
     full = np.array([_correct(e, *_decide(entry, e, cascade=False)[:2]) for e in read])
     return cascade_threshold(relevance, first, full, np.array([e.set_name for e in read]))
@@ -369,7 +417,8 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
     "all features": (),
     "no neighbour context (cos_context, cover_context)": ("cos_context", "cover_context"),
     "no document context (cos_document, cover_document)": ("cos_document", "cover_document"),
-    "no lexical (cover*, bm25, lexical_rank)": ("cover", "cover_context", "cover_document", "bm25", "lexical_rank"),
+    "no lexical (cover*, bm25*, lexical_rank)": ("cover", "cover_context", "cover_document", "bm25", "bm25_passage", "bm25_document", "lexical_rank"),
+    "no passage and document BM25 (bm25_passage, bm25_document)": ("bm25_passage", "bm25_document"),
     "no dense (cos*, dense_rank)": ("cos", "cos_context", "cos_document", "dense_rank"),
 }
 
@@ -380,7 +429,7 @@ def _without(examples: list[Example], dropped: tuple[str, ...], neighbours: bool
     keep = [SENTENCE_FEATURES.index(f) for f in dropped]
     out = []
     for e in examples:
-        pool, labels, doc_hits, other = e.pool.copy(), e.labels, e.doc_hits, e.other_language
+        pool, labels, doc_hits, other, documents = e.pool.copy(), e.labels, e.doc_hits, e.other_language, e.documents
         pool[:, keep] = 0.0
         if not neighbours:
             found = (pool[:, SENTENCE_FEATURES.index("dense_rank")] > 0) | (pool[:, SENTENCE_FEATURES.index("lexical_rank")] > 0)
@@ -388,8 +437,9 @@ def _without(examples: list[Example], dropped: tuple[str, ...], neighbours: bool
                 continue
             pool, labels, doc_hits = pool[found], labels[found], doc_hits[found]
             other = other[found] if other is not None else None
+            documents = documents[found] if documents is not None else None
         # The ablations are of the first stage: without the cross-encoder's logits.
-        out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.best_cos, None, other))
+        out.append(Example(e.set_name, e.split, e.language, e.answerable, e.answers, pool, labels, doc_hits, e.best_cos, None, other, documents))
     return out
 
 
@@ -434,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         "test_first_stage_only": validate(model, examples, "test", reranked=False),
         "test_always_reranked": validate(model, examples, "test", cascade=False),
     }
+    # The same fit without the document stage, for the comparison (README).
+    plain = {"languages": {language: fit_language([e for e in examples if e.language == language], documents=False)[0] for language in ("en", "zh")}}
+    model["validation"]["test_without_document_stage"] = validate(plain, examples, "test")
     if args.ablate:
         model["ablation"] = ablate(examples)
     payload = json.dumps(model["languages"], sort_keys=True).encode()

@@ -10,14 +10,20 @@ the old one did not hold.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Protocol
+
+import numpy as np
 
 from index.documents import Document, Sentence
 from index.gc_pause import gc_paused
 from index.lexical import LexicalIndex, Terms, idf_weights
 from index.store import ChromaIndex
 from index.tokenize import tokenize
+
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 class Tokenized(Protocol):
@@ -91,8 +97,36 @@ class Catalog:
         self.terms = Terms.gather(known.terms if known is not None else None, reused, fresh)
         self.lexical = LexicalIndex(self.terms)
         self.idf = idf_weights(self.lexical)
+        # Passages and whole documents as BM25 units too: a question is written about a passage,
+        # and its terms the answer sentence lacks are often in the sentences around it (retrieval's
+        # bm25_passage and bm25_document features).
+        self.passage_of, self.document_of, passage_firsts, document_firsts = self._units()
+        self.passages = LexicalIndex(self.terms.grouped(passage_firsts))
+        self.whole_documents = LexicalIndex(self.terms.grouped(document_firsts))
         self._token_sets: dict[int, frozenset[str]] = {}
         self._document_tokens: dict[str, frozenset[str]] = {}
+
+    def _units(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each sentence's passage and document number, and the first sentence of each. A passage
+        is a run of sentences of one document, language, kind and section with no blank line
+        between them: a paragraph, a list or a table."""
+        passage_of = np.zeros(len(self.sentences), dtype=np.int64)
+        document_of = np.zeros(len(self.sentences), dtype=np.int64)
+        passage_firsts: list[int] = []
+        document_firsts: list[int] = []
+        previous: Sentence | None = None
+        for position, sentence in enumerate(self.sentences):
+            if previous is None or sentence.doc_id != previous.doc_id:
+                document_firsts.append(position)
+                passage_firsts.append(position)
+            elif (
+                (sentence.language, sentence.kind, sentence.section) != (previous.language, previous.kind, previous.section)
+                or _BLANK_LINE.search(self.documents[sentence.doc_id].text, previous.end, max(sentence.start, previous.end)) is not None
+            ):
+                passage_firsts.append(position)
+            passage_of[position], document_of[position] = len(passage_firsts) - 1, len(document_firsts) - 1
+            previous = sentence
+        return passage_of, document_of, np.array(passage_firsts, dtype=np.int64), np.array(document_firsts, dtype=np.int64)
 
     def tokens(self, sentence: Sentence) -> frozenset[str]:
         """Search tokens of an indexed sentence (made on first use: most are never asked for)."""

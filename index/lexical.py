@@ -40,6 +40,13 @@ class Terms:
     def __len__(self) -> int:
         return len(self.starts) - 1
 
+    def grouped(self, firsts: np.ndarray) -> Terms:
+        """Runs of consecutive sentences as units: unit `u` holds the tokens of sentences
+        `firsts[u]` up to the next unit's first (`firsts` increasing, from 0). No copy of the ids."""
+        if not len(self):
+            return Terms(self.vocabulary, self.ids, self.starts)
+        return Terms(self.vocabulary, self.ids, np.append(self.starts[np.asarray(firsts, dtype=np.int64)], self.starts[-1]))
+
     def ids_at(self, position: int) -> np.ndarray:
         return self.ids[self.starts[position] : self.starts[position + 1]]
 
@@ -89,7 +96,7 @@ def _spread(starts: np.ndarray, runs: np.ndarray) -> np.ndarray:
 
 
 class LexicalIndex:
-    """BM25 scores of sentences for a query; sentence positions are those of `terms`."""
+    """BM25 scores of sentences (or of the units of `Terms.grouped`) for a query; positions are those of `terms`."""
 
     def __init__(self, terms: Terms) -> None:
         self._terms = terms

@@ -26,11 +26,23 @@ from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
 
 from index.catalog import Catalog
 from index.documents import Language, Sentence
+from index.lexical import LexicalIndex
 from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
 from qa.intent import HEADER_ROLE, Intent, IntentDetector
-from qa.relevance import LANGUAGE_FEATURE, QUESTION_FEATURES, Logistic, RelevanceModel, Reranked, coverage, gate_features, logit, term_weights
+from qa.relevance import (
+    LANGUAGE_FEATURE,
+    QUESTION_FEATURES,
+    Logistic,
+    RelevanceModel,
+    Reranked,
+    coverage,
+    gate_features,
+    logit,
+    term_weights,
+    with_documents,
+)
 from qa.reranker import Reranker, preceding
 
 # Neighbours are added for this many of each channel's best hits.
@@ -79,6 +91,18 @@ def _header_first(hits: list[ScoredSentence], chance: float, role: str) -> list[
     first = next((h for h in header if h.sentence.section == role), header[0])
     rest = [ScoredSentence(h.sentence, min(h.relevance, chance), h.features) for h in hits if h is not first]
     return [ScoredSentence(first.sentence, chance, {**first.features, "intent": chance}), *rest]
+
+
+# BM25 of the sentence, of its passage and of its document (each over the question's best).
+_BM25_FEATURES = ("bm25", "bm25_passage", "bm25_document")
+
+
+def _over_best(values: np.ndarray | None) -> np.ndarray | None:
+    """Scores over the question's best score (0 to 1), so the ranker's weight fits any corpus; None when none is positive."""
+    if values is None:
+        return None
+    best = float(values.max())
+    return values / best if best > 0 else None
 
 
 class HybridRetriever(BaseRetriever):
@@ -154,9 +178,19 @@ class HybridRetriever(BaseRetriever):
             opening = self._opening(query, language, chance, doc_ids, top_k or self._top_k)
             if opening.hits:
                 return opening
-        scores = catalog.lexical.scores(query)
-        if scores is not None and doc_ids:
-            scores = scores * np.array([s.doc_id in doc_ids for s in catalog.sentences])
+        allowed = np.array([s.doc_id in doc_ids for s in catalog.sentences]) if doc_ids else None
+
+        def per_sentence(index: LexicalIndex, unit_of: np.ndarray | None = None) -> np.ndarray | None:
+            """BM25 of each sentence, or of the passage or document it is in, within `doc_ids`."""
+            unit_scores = index.scores(query)
+            if unit_scores is None:
+                return None
+            values = unit_scores[unit_of] if unit_of is not None else unit_scores
+            return values * allowed if allowed is not None else values
+
+        scores = per_sentence(catalog.lexical)
+        passage_scores = per_sentence(catalog.passages, catalog.passage_of)
+        document_scores = per_sentence(catalog.whole_documents, catalog.document_of)
         lexical = [p for p, _ in catalog.lexical.top(scores, self._lexical_top_k)]
         dense = self._dense(vector, doc_ids)
         pool = self._candidates(dense, lexical, doc_ids)
@@ -169,7 +203,8 @@ class HybridRetriever(BaseRetriever):
         cosines = {i: float(np.dot(query_vector, v) / (np.linalg.norm(v) or 1.0)) for i, v in ((i, np.asarray(v, dtype=np.float32)) for i, v in stored.items())}
 
         weights = term_weights(tokenize(query, expand=False), catalog.idf)
-        best_bm25 = float(scores.max()) if scores is not None else 0.0
+        shares = {name: _over_best(values) for name, values in zip(_BM25_FEATURES, (scores, passage_scores, document_scores))}
+
         dense_rank = {i: r for r, i in enumerate(dense)}
         lexical_rank = {catalog.at(p).id: r for r, p in enumerate(lexical)}
         document_cos: dict[str, float] = {}
@@ -188,12 +223,14 @@ class HybridRetriever(BaseRetriever):
                 "cover": coverage(weights, tokens),
                 "cover_context": coverage(weights, tokens.union(*(catalog.tokens(n) for n in around))),
                 "cover_document": coverage(weights, catalog.document_tokens(sentence.doc_id)),
-                "bm25": float(scores[position]) / best_bm25 if scores is not None and best_bm25 > 0 else 0.0,
+                **{name: float(values[position]) if values is not None and position is not None else 0.0 for name, values in shares.items()},
                 "dense_rank": 1.0 / (1 + dense_rank[sentence.id]) if sentence.id in dense_rank else 0.0,
                 "lexical_rank": 1.0 / (1 + lexical_rank[sentence.id]) if sentence.id in lexical_rank else 0.0,
                 LANGUAGE_FEATURE: float(sentence.language != language),
             }
             hits.append(ScoredSentence(sentence, model.ranker.probability(features), features))
+        relevance = with_documents([h.relevance for h in hits], [h.sentence.doc_id for h in hits], [h.features for h in hits], model.document)
+        hits = [ScoredSentence(h.sentence, r, h.features) for h, r in zip(hits, relevance)]
         hits.sort(key=lambda h: (-h.relevance, h.sentence.doc_id, h.sentence.ordinal))
         gate, threshold = model.gate, model.threshold
         reranked = self._reranker is not None and not self._first_stage_sure(model.reranked, hits[0])

@@ -242,3 +242,28 @@ def test_the_cascade_skips_the_cross_encoder_only_where_no_set_loses_a_correct_d
     assert cascade_threshold(relevance[:6], first[:6], full[:6], sets[:6]) == 0.61
     # A first stage wrong everywhere: even the top of the grid skips a question it gets wrong.
     assert cascade_threshold(relevance, np.zeros(10, dtype=bool), full, sets) is None
+
+
+def test_the_document_stage_learns_from_the_questions_language_only_and_reorders_the_first_stage():
+    import numpy as np
+
+    from eval.fit_relevance import Example, document_rows, first_stage
+    from qa.relevance import DOCUMENT_FEATURES, SENTENCE_FEATURES
+
+    columns = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    pool = np.zeros((5, len(SENTENCE_FEATURES)))
+    pool[:, columns["cos"]] = [0.90, 0.85, 0.80, 0.70, 0.88]
+    pool[:, columns["bm25_document"]] = [0.2, 1.0, 1.0, 0.1, 0.3]
+    example = Example(
+        "xquad", "fit", "en", True, ("1932",), pool,
+        labels=np.array([0, 1, 0, 0, 1]), doc_hits=np.zeros(5, dtype=int), best_cos=0.9,
+        other_language=np.array([0, 0, 0, 0, 1]), documents=np.array([0, 1, 1, 2, 3]),
+    )
+    ranker = {"weights": dict.fromkeys(SENTENCE_FEATURES, 0.0) | {"cos": 10.0}, "bias": -8.0}
+    x, y = document_rows(ranker, example)
+    # Documents 0-2 (the translation, document 3, holds the answer too but is not a row); document 1 is gold.
+    assert x.shape == (3, len(DOCUMENT_FEATURES)) and y.tolist() == [0, 1, 0]
+    plain = first_stage({"ranker": ranker}, example)
+    assert int(np.argmax(plain)) == 0
+    stage = {"weights": {"best_logit": 1.0, "cover_document": 0.0, "bm25_document": 10.0}, "bias": -5.0}
+    assert int(np.argmax(first_stage({"ranker": ranker, "document": stage}, example))) == 1

@@ -57,3 +57,14 @@ def test_empty_corpus() -> None:
     empty = LexicalIndex(fresh_terms([]))
     assert empty.scores("aspirin") is None and len(empty) == 0
     assert idf_weights(empty) == {}
+
+
+def test_grouped_units_score_as_their_joined_sentences() -> None:
+    # Units: sentences 0-1, 2-3, 4-5. A unit's BM25 is that of its sentences' tokens joined.
+    grouped = LexicalIndex(fresh_terms(TEXTS).grouped(np.array([0, 2, 4])))
+    joined = LexicalIndex(fresh_terms([" ".join(TEXTS[0:2]), " ".join(TEXTS[2:4]), " ".join(TEXTS[4:6])]))
+    assert len(grouped) == 3
+    for query in QUERIES:
+        got, expected = grouped.scores(query), joined.scores(query)
+        assert (got is None and expected is None) or np.allclose(got, expected), query  # type: ignore[arg-type]
+    assert LexicalIndex(fresh_terms([]).grouped(np.array([], dtype=np.int64))).scores("aspirin") is None
