@@ -1,4 +1,4 @@
-"""Fit the ranker and the answer/abstain gate on public dev sets: `python -m eval.fit_relevance`.
+"""Fit the ranker, the document stage and the answer/abstain gate on public dev sets: `python -m eval.fit_relevance`.
 
 Writes `qa/relevance.json` (read by `qa.relevance`). Nothing here sees the bundled abstract or
 its gold set: the models are fitted on the *fit* halves of XQuAD (English and Chinese), CMRC 2018
@@ -9,9 +9,12 @@ own abstract) are all test questions.
 - Ranker rows: every candidate sentence the retrieval considers for a fit question (its whole
   candidate pool, features from `qa.retrieval`), labelled 1 when it contains an accepted answer
   text. XQuAD and CMRC only: PubMedQA has no sentence-level answers.
+- Document-stage rows: every document in the pool of an answerable fit question of XQuAD, CMRC
+  or PubMedQA, in the question's language (`document_rows`), labelled 1 when it holds the answer
+  (a sentence with an accepted answer text; PubMedQA: the question's own abstract).
 - Gate rows: one per fit question — answerable (XQuAD/CMRC answerable, every PubMedQA question)
   or not (on-topic and off-topic unanswerable) — with the question features computed from the
-  fitted ranker's best candidate.
+  first stage's best candidate (the ranker times the document stage, `first_stage`).
 - Cascade: `skip_above`, the first-stage probability from which the cross-encoder is skipped
   (`cascade_threshold`), so most questions cost the first stage only; fitted on the fit split's
   questions, every one of which the collection here reranks (Settings.rerank_always).
