@@ -43,8 +43,6 @@ class Terms:
     def grouped(self, firsts: np.ndarray) -> Terms:
         """Runs of consecutive sentences as units: unit `u` holds the tokens of sentences
         `firsts[u]` up to the next unit's first (`firsts` increasing, from 0). No copy of the ids."""
-        if not len(self):
-            return Terms(self.vocabulary, self.ids, self.starts)
         return Terms(self.vocabulary, self.ids, np.append(self.starts[np.asarray(firsts, dtype=np.int64)], self.starts[-1]))
 
     def ids_at(self, position: int) -> np.ndarray:
