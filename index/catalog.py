@@ -103,6 +103,9 @@ class Catalog:
         self.passage_of, self.document_of, passage_firsts, document_firsts = self._units()
         self.passages = LexicalIndex(self.terms.grouped(passage_firsts))
         self.whole_documents = LexicalIndex(self.terms.grouped(document_firsts))
+        # The ID of each document unit (`document_of` numbers them): masks by document cost one
+        # test per document, not one per sentence.
+        self.unit_documents = [self.sentences[p].doc_id for p in document_firsts.tolist()]
         self._token_sets: dict[int, frozenset[str]] = {}
         self._document_tokens: dict[str, frozenset[str]] = {}
 

@@ -178,7 +178,7 @@ class HybridRetriever(BaseRetriever):
             opening = self._opening(query, language, chance, doc_ids, top_k or self._top_k)
             if opening.hits:
                 return opening
-        allowed = np.array([s.doc_id in doc_ids for s in catalog.sentences]) if doc_ids else None
+        allowed = np.array([d in doc_ids for d in catalog.unit_documents])[catalog.document_of] if doc_ids else None
 
         def per_sentence(index: LexicalIndex, unit_of: np.ndarray | None = None) -> np.ndarray | None:
             """BM25 of each sentence, or of the passage or document it is in, within `doc_ids`."""

@@ -40,3 +40,9 @@ def test_a_sentence_inherits_its_passages_terms() -> None:
     flood = next(s for s in catalog.sentences if s.text.startswith("The new wheel"))
     # The sentence shares no term with the question but "wheel"; its passage holds the rest.
     assert int(scores.argmax()) == int(catalog.passage_of[catalog.position(flood.id)])
+
+
+def test_each_document_unit_names_its_document() -> None:
+    catalog, _ = _catalog()
+    for position, sentence in enumerate(catalog.sentences):
+        assert catalog.unit_documents[catalog.document_of[position]] == sentence.doc_id
