@@ -4,7 +4,8 @@ Writes `qa/relevance.json` (read by `qa.relevance`). Nothing here sees the bundl
 its gold set: the models are fitted on the *fit* halves of XQuAD (English and Chinese), CMRC 2018
 and PubMedQA, and validated on their *test* halves, per question language; the paper-style
 questions written about PubMedQA abstracts (`eval/data/paper_questions.tsv`, each asked within its
-own abstract) are all test questions.
+own abstract) are all test questions, and of those in `eval/data/paper_questions_written.tsv` a
+fifth (by abstract) are test questions and the rest train the cross-encoder only.
 
 - Ranker rows: every candidate sentence the retrieval considers for a fit question (its whole
   candidate pool, features from `qa.retrieval`), labelled 1 when it contains an accepted answer
@@ -32,6 +33,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
 from eval.metrics import answer_in_text
-from eval.pubmedqa import PUBMEDQA_PATH, load_paper_questions, load_pubmedqa
+from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
 from eval.squad import build_squad_set, stable_hash
 from index.documents import Document, Language
 from index.splitting import detect_language
@@ -157,15 +159,24 @@ def corpora(share: float = SHARE) -> list[Corpus]:
     # questions, which name what they ask about. Measured only, never fitted on: with half of them
     # in the gate's fit, its threshold fell to answer them and XQuAD's, CMRC's and jdm's
     # unanswerable questions were answered far more often (README, 2026-11-26).
-    papers = load_paper_questions(everything)
-    by_pmid = {r.pmid: r for r in everything}
+    found.append(_papers("papers", load_paper_questions(everything), everything, lambda pmid: "test"))
+    # More such questions, written to train the cross-encoder on how readers ask about a paper
+    # (the dev sets' questions name what they ask about); a fifth of their abstracts are held out
+    # as a second paper-style test. Their abstracts are outside the PubMedQA sample fitted here.
+    written = load_paper_questions(everything, WRITTEN_PAPER_QUESTIONS_PATH)
+    found.append(_papers("papers-written", written, everything, lambda pmid: "test" if int(stable_hash("papers", pmid), 16) % 5 == 0 else "reranker"))
+    return found
+
+
+def _papers(name: str, papers: list[PaperQuestion], records: list[PubMedQARecord], split: Callable[[str], str]) -> Corpus:
+    """Questions about single abstracts, each asked within its own abstract; `split` by PMID."""
+    by_pmid = {r.pmid: r for r in records}
     documents = [by_pmid[pmid].document() for pmid in dict.fromkeys(q.pmid for q in papers)]
     questions = [
-        (f"paper-{number}", q.question, "test", bool(q.answer), (q.answer,) if q.answer else (), frozenset({q.pmid}))
+        (f"{name}-{number}", q.question, split(q.pmid), bool(q.answer), (q.answer,) if q.answer else (), frozenset({q.pmid}))
         for number, q in enumerate(papers)
     ]
-    found.append(Corpus("papers", documents, questions, scoped=True))
-    return found
+    return Corpus(name, documents, questions, scoped=True)
 
 
 def open_corpus(corpus: Corpus, work: Path, embedding: str, rerank: bool = True):

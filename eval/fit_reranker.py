@@ -51,8 +51,8 @@ def collect(work: Path, out: Path, share: float, embedding: str = "e5") -> None:
                 continue  # no sentence-level answers
             # The first stage's order: the candidates the reranker will be given, and its hard negatives.
             assistant = open_corpus(corpus, work, embedding, rerank=False)
-            for question_id, text, split, answerable, answers, _ in tqdm(corpus.questions, desc=f"candidates · {corpus.name}", unit="q"):
-                ranking = assistant.retriever.search(text, top_k=CANDIDATES)
+            for question_id, text, split, answerable, answers, gold_docs in tqdm(corpus.questions, desc=f"candidates · {corpus.name}", unit="q"):
+                ranking = assistant.retriever.search(text, top_k=CANDIDATES, doc_ids=gold_docs if corpus.scoped else None)
                 if not ranking.hits:
                     continue
                 record = {

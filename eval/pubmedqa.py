@@ -20,6 +20,8 @@ from index.splitting import detect_language
 
 PUBMEDQA_PATH = DATA_DIR / "pubmedqa_labeled_500.jsonl"
 PAPER_QUESTIONS_PATH = DATA_DIR / "paper_questions.tsv"
+# Written the same way about other abstracts, to train the cross-encoder (eval.fit_relevance.corpora).
+WRITTEN_PAPER_QUESTIONS_PATH = DATA_DIR / "paper_questions_written.tsv"
 
 
 class PubMedQARecord(BaseModel):

@@ -166,14 +166,32 @@ def test_pubmedqa_loader_names_the_bad_line(tmp_path):
         load_pubmedqa(path)
 
 
-def test_paper_questions_are_asked_of_bundled_abstracts_and_hold_their_answers():
+@pytest.mark.parametrize("name", ["PAPER_QUESTIONS_PATH", "WRITTEN_PAPER_QUESTIONS_PATH"])
+def test_paper_questions_are_asked_of_bundled_abstracts_and_hold_their_answers(name):
+    import eval.pubmedqa
     from eval.pubmedqa import load_paper_questions, load_pubmedqa
 
     records = load_pubmedqa()
-    questions = load_paper_questions(records)
+    questions = load_paper_questions(records, getattr(eval.pubmedqa, name))
     texts = {r.pmid: r.document().text for r in records}
     assert {q.language for q in questions} == {"en", "zh"}
     assert any(not q.answer for q in questions) and all(q.answer in texts[q.pmid] for q in questions)
+
+
+def test_written_paper_questions_are_about_other_abstracts_than_the_measured_ones_and_the_fitted_sample():
+    from eval.fit_relevance import corpora
+
+    found = {c.name: c for c in corpora()}
+    written, measured = found["papers-written"], found["papers"]
+    assert written.scoped and {q[2] for q in written.questions} == {"reranker", "test"}
+    abstracts = {d.id for d in written.documents}
+    assert not abstracts & {d.id for d in measured.documents}
+    assert not abstracts & {d.id for d in found["pubmedqa"].documents}
+    # Held out by abstract: no abstract has questions in both parts.
+    parts = {}
+    for question in written.questions:
+        parts.setdefault(next(iter(question[5])), set()).add(question[2])
+    assert all(len(split) == 1 for split in parts.values())
 
 
 def test_paper_question_loader_names_the_bad_line(tmp_path):
