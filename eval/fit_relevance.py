@@ -197,6 +197,8 @@ def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
     assistant = open_corpus(corpus, work, embedding)
     examples = []
     for _, text, split, answerable, answers, gold_docs in tqdm(corpus.questions, desc=f"features · {corpus.name}", unit="q"):
+        if split == "reranker":
+            continue  # the cross-encoder's training questions: nothing here is fitted or measured on them
         ranking = assistant.retriever.search(text, top_k=POOL, doc_ids=gold_docs if corpus.scoped else None)
         if not ranking.hits:
             continue

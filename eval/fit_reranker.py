@@ -12,7 +12,9 @@ classification head on top of the default embedder's own weights (multilingual-e
 on disk), so the shipped files are a few MB. Nothing here sees the bundled abstract or its gold
 set; training data are the reranker's part of the *fit* halves (by article, see
 `eval.fit_relevance.trains_reranker`) of XQuAD (English and Chinese) and CMRC
-2018, and the figures printed are on their *test* halves, per language:
+2018, and the training part of the paper-style questions about PubMedQA abstracts
+(`eval/data/paper_questions_written.tsv`); the figures printed are on their *test* halves, per set
+and language:
 
 1. `collect`: every fit/test question is searched by the product's own retrieval
    (`HybridRetriever.search`) over the indexes `eval.fit_relevance` builds; its first-stage top
@@ -92,7 +94,9 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   indexed; XQuAD's parallel questions also asked across languages) from the reranker's part of the *fit*
   halves (by article; the other part fits the second stage and gate) of XQuAD (English and
   Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
-  with the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
+  and the training part (four fifths, by abstract) of the paper-style questions written about
+  PubMedQA abstracts (`eval/data/paper_questions_written.tsv`, each asked within its abstract), with
+  the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
   the bundled abstract and its gold set were not used.
 - Input: `query: <question>` and `passage: <section>: <sentence>`{inputs} (`qa.reranker.passage`).
 """
