@@ -121,9 +121,11 @@ def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
 
 
 def corpora(share: float = SHARE) -> list[Corpus]:
-    """The three corpora; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a
-    stable hash), with their questions, to fit on a busy machine in minutes. Fit-half questions
-    of the reranker's training part (`trains_reranker`) carry the split "reranker"."""
+    """XQuAD, XQuAD asked across languages, CMRC, PubMedQA and the two sets of paper-style
+    questions; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a stable hash),
+    with their questions, to fit on a busy machine in minutes. The cross-encoder's training
+    questions carry the split "reranker": the fit-half questions of its part of XQuAD and CMRC
+    (`trains_reranker`) and four fifths of the written paper questions (by abstract)."""
     found = []
     for name in ("xquad", "cmrc"):
         squad = build_squad_set(name)  # type: ignore[arg-type]
