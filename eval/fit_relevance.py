@@ -44,6 +44,7 @@ from tqdm import tqdm
 from eval.metrics import answer_in_text
 from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
 from eval.squad import build_squad_set, stable_hash
+from eval.written import load_written_documents
 from index.documents import Document, Language
 from index.splitting import detect_language
 from qa.relevance import (
@@ -121,11 +122,12 @@ def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
 
 
 def corpora(share: float = SHARE) -> list[Corpus]:
-    """XQuAD, XQuAD asked across languages, CMRC, PubMedQA and the two sets of paper-style
-    questions; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a stable hash),
+    """XQuAD, XQuAD asked across languages, CMRC, PubMedQA, the two sets of paper-style
+    questions and the written documents; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a stable hash),
     with their questions, to fit on a busy machine in minutes. The cross-encoder's training
     questions carry the split "reranker": the fit-half questions of its part of XQuAD and CMRC
-    (`trains_reranker`) and four fifths of the written paper questions (by abstract)."""
+    (`trains_reranker`), four fifths of the written paper questions (by abstract) and of the
+    written documents (by document)."""
     found = []
     for name in ("xquad", "cmrc"):
         squad = build_squad_set(name)  # type: ignore[arg-type]
@@ -167,6 +169,20 @@ def corpora(share: float = SHARE) -> list[Corpus]:
     # as a second paper-style test. Their abstracts are outside the PubMedQA sample fitted here.
     written = load_paper_questions(everything, WRITTEN_PAPER_QUESTIONS_PATH)
     found.append(_papers("papers-written", written, everything, lambda pmid: "test" if int(stable_hash("papers", pmid), 16) % 5 == 0 else "reranker"))
+    # Original documents on many subjects with named, paraphrased, other-language and unanswerable
+    # questions (eval.written): more varied than the dev sets' few sources, which the
+    # cross-encoder learnt more than the task. Searched over all of them, as a library is; a fifth
+    # of the documents (with their questions) held out.
+    written_documents = load_written_documents()
+    found.append(Corpus(
+        "documents-written",
+        [d.document() for d in written_documents],
+        [
+            (f"{d.id}-{number}", q.question, "test" if int(stable_hash("documents", d.id), 16) % 5 == 0 else "reranker", bool(q.answer), (q.answer,) if q.answer else (), frozenset({d.id}))
+            for d in written_documents
+            for number, q in enumerate(d.questions)
+        ],
+    ))
     return found
 
 

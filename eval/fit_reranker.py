@@ -12,8 +12,9 @@ classification head on top of the default embedder's own weights (multilingual-e
 on disk), so the shipped files are a few MB. Nothing here sees the bundled abstract or its gold
 set; training data are the reranker's part of the *fit* halves (by article, see
 `eval.fit_relevance.trains_reranker`) of XQuAD (English and Chinese) and CMRC
-2018, and the training part of the paper-style questions about PubMedQA abstracts
-(`eval/data/paper_questions_written.tsv`); the figures printed are on their *test* halves, per set
+2018, and the training parts of the paper-style questions about PubMedQA abstracts
+(`eval/data/paper_questions_written.tsv`) and of the documents written for citeqa
+(`eval/data/written_documents.jsonl`); the figures printed are on their *test* halves, per set
 and language:
 
 1. `collect`: every fit/test question is searched by the product's own retrieval
@@ -90,12 +91,13 @@ Written by `python -m eval.fit_reranker train`; read by `qa/reranker.py`. Do not
   pooler and one-logit head; {start}; {epochs} epoch(s), listwise softmax over a fixed "none of these"
   option (logit 0), the positive and {negatives} hard negatives per question, or "none" and the
   top candidates for an unanswerable question: a logit above 0 means "this sentence answers".
-- Training data: {questions} questions ({unanswerable} of them unanswerable: their answer is not
+- Training data: {questions} questions{selection} ({unanswerable} of them unanswerable: their answer is not
   indexed; XQuAD's parallel questions also asked across languages) from the reranker's part of the *fit*
   halves (by article; the other part fits the second stage and gate) of XQuAD (English and
   Chinese; Artetxe et al. 2020, CC BY-SA 4.0) and CMRC 2018 (Cui et al. 2019, CC BY-SA 4.0),
-  and the training part (four fifths, by abstract) of the paper-style questions written about
-  PubMedQA abstracts (`eval/data/paper_questions_written.tsv`, each asked within its abstract), with
+  the training part (four fifths, by abstract) of the paper-style questions written about
+  PubMedQA abstracts (`eval/data/paper_questions_written.tsv`, each asked within its abstract)
+  and of the documents written for citeqa (`eval/data/written_documents.jsonl`, by document), with
   the candidate sentences the product's first-stage retrieval ranked highest. The test halves,
   the bundled abstract and its gold set were not used.
 - Input: `query: <question>` and `passage: <section>: <sentence>`{inputs} (`qa.reranker.passage`).
@@ -160,7 +162,10 @@ def _records(data: Path, context: bool) -> list[dict]:
     return records
 
 
-def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int, init: Path | None = None, context: bool = False) -> None:
+def train(
+    data: Path, out: Path, epochs: int, negatives: int, rank: int, learning_rate: float, threads: int,
+    init: Path | None = None, context: bool = False, focus: tuple[str, ...] = (), replay: float = 1.0,
+) -> None:
     import torch
     from peft import PeftModel, get_peft_model
 
@@ -170,6 +175,11 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     torch.set_num_threads(threads)
     rng = random.Random(0)
     fit = [r for r in _records(data, context) if r["split"] == "reranker"]
+    if focus:
+        # Continued training on new sets with a replay share of the sets the adapter already
+        # learnt: all of them again would be one more epoch on the same few sources, none of
+        # them would let it drift from what it learnt.
+        fit = [r for r in fit if r["set"] in focus or rng.random() < replay]
     groups = _groups(fit + _cross_lingual(fit), negatives, rng, context)
     unanswerable = sum(g[2] < 0 for g in groups)
     print(f"{len(groups)} training questions ({unanswerable} unanswerable; {sum(len(g[1]) for g in groups)} pairs)")
@@ -212,7 +222,8 @@ def train(data: Path, out: Path, epochs: int, negatives: int, rank: int, learnin
     _save(model, out, context)
     start = f"continued from the adapter in `{init.name}/`" if init is not None else "trained from a fresh adapter"
     inputs = ", then ` (context: <the sentence before it>)`" if context else ""
-    card = CARD.format(questions=len(groups), unanswerable=unanswerable, epochs=epochs, rank=rank, negatives=negatives, start=start, inputs=inputs)
+    selection = f" (all of {', '.join(focus)}; a random {replay:.0%} of the others)" if focus else ""
+    card = CARD.format(questions=len(groups), selection=selection, unanswerable=unanswerable, epochs=epochs, rank=rank, negatives=negatives, start=start, inputs=inputs)
     (out / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {out}")
 
@@ -259,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", type=Path, default=None, help="train: start from this fitted adapter (e.g. the shipped one).")
     parser.add_argument("--context", action="store_true", help="train: read each candidate with its preceding sentence.")
+    parser.add_argument("--focus", nargs="*", default=[], help="train: sets (e.g. documents-written) whose questions are all used; the others are sampled at --replay.")
+    parser.add_argument("--replay", type=float, default=1.0, help="train with --focus: share of the other sets' questions used.")
     parser.add_argument("--adapter", type=Path, default=ADAPTER_PATH, help="evaluate: the adapter to read.")
     parser.add_argument("--limit", type=int, default=None, help="evaluate: questions per set and language.")
     parser.add_argument("--top", type=int, default=6, help="evaluate: first-stage candidates the cross-encoder re-reads.")
@@ -269,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         collect(args.work, data, args.share)
         print(f"wrote {data} in {time.perf_counter() - started:.0f} s")
     elif args.step == "train":
-        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads, args.init, args.context)
+        train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads, args.init, args.context, tuple(args.focus), args.replay)
     else:
         evaluate(data, args.adapter, args.limit, args.top)
     return 0

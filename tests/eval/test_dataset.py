@@ -285,3 +285,40 @@ def test_the_document_stage_learns_from_the_questions_language_only_and_reorders
     assert int(np.argmax(plain)) == 0
     stage = {"weights": {"best_logit": 1.0, "cover_document": 0.0, "bm25_document": 10.0}, "bias": -5.0}
     assert int(np.argmax(first_stage({"ranker": ranker, "document": stage}, example))) == 1
+
+
+def test_written_documents_hold_each_answer_once_and_are_held_out_by_document():
+    from eval.fit_relevance import corpora
+    from eval.written import load_written_documents
+
+    documents = load_written_documents()
+    assert {d.language for d in documents} == {"en", "zh"}
+    kinds = {q.kind for d in documents for q in d.questions}
+    assert kinds == {"named", "paraphrase", "across", "unanswerable"}
+    assert all(d.text.count(q.answer) == 1 for d in documents for q in d.questions if q.answer)
+    corpus = next(c for c in corpora() if c.name == "documents-written")
+    # Searched over the whole library, as a user's collection is.
+    assert not corpus.scoped and len(corpus.documents) == len(documents)
+    parts = {}
+    for question in corpus.questions:
+        parts.setdefault(next(iter(question[5])), set()).add(question[2])
+    assert all(len(split) == 1 for split in parts.values())
+    assert set().union(*parts.values()) == {"reranker", "test"}
+
+
+def test_written_document_loader_names_the_bad_line(tmp_path):
+    from eval.written import load_written_documents
+
+    good = {"id": "wd-1-01", "language": "en", "title": "Bridge", "text": "The bridge opened in 1932. It was repainted in 1990.",
+            "questions": [{"kind": "named", "language": "en", "question": "When did the bridge open?", "answer": "1932"}]}
+    twice = {**good, "id": "wd-1-02", "questions": [{"kind": "named", "language": "en", "question": "When?", "answer": "in 19"}]}
+    path = _write(tmp_path, good, twice)
+    with pytest.raises(DatasetError, match=rf"{path}:2: the answer 'in 19' to 'When\?' occurs 2 times in wd-1-02"):
+        load_written_documents(path)
+    unanswered = {**good, "questions": [{"kind": "unanswerable", "language": "zh", "question": "谁设计了这座桥？", "answer": "1932"}]}
+    path = _write(tmp_path, unanswered)
+    with pytest.raises(DatasetError, match=rf"{path}:1: invalid written document \(questions.0: Value error, an unanswerable question has an empty answer"):
+        load_written_documents(path)
+    path = _write(tmp_path, good, good)
+    with pytest.raises(DatasetError, match="duplicate document id wd-1-01"):
+        load_written_documents(path)
