@@ -41,6 +41,8 @@ class Retrieval:
     """Candidates, most relevant first."""
     answerable: bool
     """The calibrated decision: False means the sources do not hold the answer, so abstain."""
+    confidence: float | None = None
+    """The gate's probability behind that decision (`Ranking.answerable`); None where none was computed."""
 
 
 class Answerer(Protocol):

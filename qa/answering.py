@@ -99,11 +99,17 @@ class ExtractiveAnswerer:
             text=text,
             abstained="related" in evidence,
             language=retrieval.language,
+            confidence=confidence(retrieval),
             standalone_question=retrieval.standalone,
             prompt_version=self._prompts.version,
             answerer=self.name,
             **evidence,
         )
+
+
+def confidence(retrieval: Retrieval) -> float | None:
+    """`Answer.confidence`: the gate's probability, shared by the extractive and generative answerers."""
+    return round(retrieval.confidence, 4) if retrieval.confidence is not None else None
 
 
 def cite(sentence: Sentence, marker: int, score: float, quote: str, parallel_of: int | None = None) -> Citation:

@@ -317,7 +317,7 @@ class Assistant:
         evidence = self._evidence(ranking)
         if ranking.intent == "overview":  # the documents' openings: quote them all, there are no parts to search
             evidence = [dataclasses.replace(e, required=True) for e in evidence]
-            return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer)
+            return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer, ranking.answerable)
         known = {s.id for e in evidence for s in (e.sentence, e.parallel) if s is not None}
         for part in question_parts(standalone):
             # Each part of a multi-part question brings its own best evidence.
@@ -326,7 +326,7 @@ class Assistant:
             if part_ranking.answer and best and best[0].sentence.id not in known:
                 evidence.insert(1, Evidence(best[0].sentence, best[0].parallel, best[0].relevance, required=True))
                 known.update(s.id for s in (best[0].sentence, best[0].parallel) if s is not None)
-        return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer)
+        return Retrieval(question, standalone, detect_language(question), evidence, ranking.answer, ranking.answerable)
 
     def _with_pages(self, answer: Answer) -> Answer:
         """The answer with the PDF page of each citation, where its document kept page boundaries."""

@@ -26,7 +26,7 @@ from index.documents import Sentence
 from prompts import PROMPTS_DIR, PromptError, PromptSet
 from qa.answerers import Answerer, Evidence, Retrieval
 # One way to turn a sentence into a Citation, shared with the extractive answerer.
-from qa.answering import cite
+from qa.answering import cite, confidence
 from qa.llm import LLMFailure, LLMUnavailable, load_llm, stream_chat
 from qa.settings import Settings
 from qa.types import Answer, AnswerSentence, Citation, QuoteCheck
@@ -265,6 +265,7 @@ class GenerativeAnswerer:
             abstained=False,
             citations=citations,
             language=language,
+            confidence=confidence(retrieval),
             standalone_question=retrieval.standalone,
             prompt_version=self._prompts.version,
             answerer=self.name,

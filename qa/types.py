@@ -68,6 +68,12 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     related: list[RelatedSentence] = Field(default_factory=list)
     language: Language = Field(description="Language of the question, and so of the answer's framing.")
+    confidence: float | None = Field(
+        None,
+        description="How sure the assistant is that the documents answer the question, 0..1: the fitted answer/abstain "
+        "gate's probability (it answers above a per-language threshold). A citation's `score` instead ranks sentences "
+        "against each other and runs low for a sentence in another language than the question.",
+    )
     standalone_question: str = Field("", description="The question as searched, after folding in the conversation history.")
     prompt_version: str = ""
     answerer: str = "extractive"

@@ -25,6 +25,7 @@ class Phrases:
     cited_heading: str
     full_text: str
     score: str
+    confidence: str
     translation_of: str  # has a {marker} placeholder
     not_evidence: str
     legend_cited: str
@@ -48,6 +49,7 @@ _OWN: dict[Language, dict[str, str]] = {
         "cited_heading": "Cited sentences",
         "full_text": "Full text",
         "score": "score",
+        "confidence": "answer confidence",
         "translation_of": "translation of [{marker}]",
         "not_evidence": "not evidence",
         "legend_cited": "cited",
@@ -71,6 +73,7 @@ _OWN: dict[Language, dict[str, str]] = {
         "cited_heading": "引用的句子",
         "full_text": "全文",
         "score": "相关度",
+        "confidence": "回答把握",
         "translation_of": "[{marker}] 的译文",
         "not_evidence": "非依据",
         "legend_cited": "引用",

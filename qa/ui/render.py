@@ -31,13 +31,21 @@ def _text(value: str) -> str:
     return escape(value, quote=True)
 
 
-def _score(score: float, phrases: Phrases) -> str:
+def _score(score: float, label: str) -> str:
     percent = max(0, min(100, round(score * 100)))
     return (
-        f'<span class="cq-score" title="{_text(phrases.score)} {score:.3f}">'
+        f'<span class="cq-score" title="{_text(label)} {score:.3f}">'
         f'<span class="cq-score-bar"><span style="width:{percent}%"></span></span>'
-        f"{_text(phrases.score)} {score:.2f}</span>"
+        f"{_text(label)} {score:.2f}</span>"
     )
+
+
+def _confidence(answer: Answer, phrases: Phrases) -> str:
+    """The gate's probability that the documents answer: what a reader wants to know of the answer
+    as a whole (a citation's score ranks sentences, and runs low across languages)."""
+    if answer.confidence is None:
+        return ""
+    return f'<div class="cq-confidence">{_score(answer.confidence, phrases.confidence)}</div>'
 
 
 def _language_tag(language: str) -> str:
@@ -103,7 +111,7 @@ def _copy_link(turn_index: int, phrases: Phrases) -> str:
 
 def _abstention_message(turn_index: int, answer: Answer, phrases: Phrases) -> str:
     related = "".join(
-        f'<li><span class="cq-related-text">{_text(r.text)}</span>{_score(r.score, phrases)}</li>' for r in answer.related
+        f'<li><span class="cq-related-text">{_text(r.text)}</span>{_score(r.score, phrases.score)}</li>' for r in answer.related
     )
     listing = (
         f'<div class="cq-related"><div class="cq-related-head">{_text(phrases.related_heading)}'
@@ -191,7 +199,7 @@ def _citation_item(turn_index: int, citation: Citation, selected: bool, phrases:
     return (
         f'<li class="{classes} {kind}" data-cq-select="{selection.token}">'
         f'<div class="cq-cite-top">{marker_link(selection, citation.parallel_of is not None)}'
-        f"{_language_tag(citation.language)}{_page(citation, phrases)}{note}{_score(citation.score, phrases)}</div>"
+        f"{_language_tag(citation.language)}{_page(citation, phrases)}{note}{_score(citation.score, phrases.score)}</div>"
         f'<div class="cq-cite-text">{_text(citation.text)}</div></li>'
     )
 
@@ -261,7 +269,7 @@ def source_panel(
     document = document_of(selected.doc_id)
     return (
         f'<div class="cq-source">{question}{_metadata(document, phrases) if document else ""}'
-        f'<section class="cq-cites"><h4>{_text(phrases.cited_heading)}</h4><ol>{items}</ol></section>'
+        f'<section class="cq-cites"><h4>{_text(phrases.cited_heading)}</h4>{_confidence(answer, phrases)}<ol>{items}</ol></section>'
         f"{_document_section(document, highlights, phrases)}</div>"
     )
 
@@ -270,7 +278,7 @@ def _related_panel(answer: Answer, document_of: DocumentLookup, phrases: Phrases
     related: list[RelatedSentence] = answer.related
     items = "".join(
         f'<li class="cq-cite-item cq-related-item"><div class="cq-cite-top">{_language_tag(r.language)}'
-        f'<span class="cq-badge">{_text(phrases.not_evidence)}</span>{_score(r.score, phrases)}</div>'
+        f'<span class="cq-badge">{_text(phrases.not_evidence)}</span>{_score(r.score, phrases.score)}</div>'
         f'<div class="cq-cite-text">{_text(r.text)}</div></li>'
         for r in related
     )

@@ -27,6 +27,8 @@ def test_paraphrase_cites_the_sentence_that_answers(real_assistant):
     assert answer.text.startswith(answer.citations[0].quote)
     assert answer.prompt_version
     assert_citations_point_into_documents(real_assistant, answer)
+    # The gate's probability behind the decision to answer, as the same search computes it.
+    assert answer.confidence == round(real_assistant.retriever.search(answer.question).answerable, 4)
 
 
 @pytest.mark.parametrize("question", ["Who won the 2022 World Cup?", "What is the capital of France?"])
@@ -34,6 +36,7 @@ def test_off_topic_questions_abstain_with_related_sentences_only(real_assistant,
     answer = real_assistant.ask(question)
     assert answer.abstained
     assert answer.text == "The source does not say."
+    assert answer.confidence == round(real_assistant.retriever.search(question).answerable, 4)
     assert answer.citations == []
     assert all(r.doc_id == "jdm_treatment_review" for r in answer.related)
 

@@ -121,3 +121,11 @@ def test_pdf_citations_show_their_page_and_markdown_names_title_page_and_doi() -
     markdown = turn_markdown(turn, lambda _: DOCUMENT, EN)
     assert f"[1] “{SENTENCE}” — {SCRIPT}, p. 4, doi:10.1/x<y (https://doi.org/10.1/x<y)" in markdown
     assert markdown.startswith(f"**{paged.question}**")
+
+
+def test_source_panel_shows_the_answer_confidence_when_known() -> None:
+    assert "cq-confidence" not in render.source_panel(0, _turn(), None, lambda _: DOCUMENT, EN)
+    answer = _answer().model_copy(update={"confidence": 0.93})
+    html = render.source_panel(0, Turn(question=answer.question, answer=answer, shown=len(answer.text)), None, lambda _: DOCUMENT, EN)
+    assert '<div class="cq-confidence"><span class="cq-score" title="answer confidence 0.930">' in html
+    assert "answer confidence 0.93</span>" in html
