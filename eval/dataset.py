@@ -8,9 +8,9 @@ file by hand knows exactly what to fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -44,6 +44,35 @@ class DatasetError(ValueError):
 def validation_problems(error: ValidationError) -> str:
     """A record's validation errors as one line for a `DatasetError`: `field: message; ...`."""
     return "; ".join(f"{'.'.join(str(part) for part in problem['loc']) or 'item'}: {problem['msg']}" for problem in error.errors())
+
+
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def read_records(path: Path, model: type[Record], what: str, unreadable: str, key: str) -> Iterator[tuple[int, Record]]:
+    """Each non-blank line of a JSON-lines file validated as `model`, with its line number; a
+    `DatasetError` names the file (`unreadable` says what it is and how to restore it) or the
+    first bad line: not JSON, an invalid `what`, or a `key` field already used. Lines end at
+    a newline only: JSON strings may hold U+2028, which `str.splitlines` would also split at."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot read {unreadable.format(reason=error.strerror)}") from error
+    first_line_of: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = model.model_validate(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}).") from error
+        except ValidationError as error:
+            raise DatasetError(f"{path}:{number}: invalid {what} ({validation_problems(error)}).") from error
+        value = getattr(record, key)
+        if value in first_line_of:
+            raise DatasetError(f"{path}:{number}: duplicate {key} {value!r} (first used on line {first_line_of[value]}).")
+        first_line_of[value] = number
+        yield number, record
 
 
 class SentenceRef(BaseModel):
@@ -163,26 +192,7 @@ class EvalQuestion(BaseModel):
 
 def load_gold_set(path: Path = JDM_GOLD_PATH, name: str = "jdm") -> GoldSet:
     """Read and validate a gold JSONL file; raise `DatasetError` naming the first bad line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot read the evaluation set ({error.strerror}).") from error
-    items: list[GoldItem] = []
-    first_line_of: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = GoldItem.model_validate(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise DatasetError(f"{where}: not valid JSON ({error.msg} at column {error.colno}).") from error
-        except ValidationError as error:
-            raise DatasetError(f"{where}: invalid item ({validation_problems(error)}).") from error
-        if item.id in first_line_of:
-            raise DatasetError(f"{where}: duplicate id {item.id!r} (first used on line {first_line_of[item.id]}).")
-        first_line_of[item.id] = number
-        items.append(item)
+    items = [item for _, item in read_records(path, GoldItem, "item", "the evaluation set ({reason}).", key="id")]
     if not items:
         raise DatasetError(f"{path}: the evaluation set is empty.")
     return GoldSet(name=name, path=str(path), items=items)

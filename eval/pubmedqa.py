@@ -8,13 +8,12 @@ own reasoning-required setting leaves it out too. See data/ATTRIBUTION-pubmedqa.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eval.dataset import DATA_DIR, DatasetError, EvalQuestion, validation_problems
+from eval.dataset import DATA_DIR, DatasetError, EvalQuestion, read_records, validation_problems
 from index.documents import Document
 from index.splitting import detect_language
 
@@ -60,27 +59,8 @@ class PubMedQARecord(BaseModel):
 
 def load_pubmedqa(path: Path = PUBMEDQA_PATH) -> list[PubMedQARecord]:
     """Read and validate the PubMedQA file; raise `DatasetError` naming the first bad line."""
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines(): abstracts contain U+2028
-    except OSError as error:
-        raise DatasetError(
-            f"{path}: cannot read the PubMedQA set ({error.strerror}); restore it with `git checkout -- {path.name}`."
-        ) from error
-    records: list[PubMedQARecord] = []
-    seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = PubMedQARecord.model_validate(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}).") from error
-        except ValidationError as error:
-            raise DatasetError(f"{path}:{number}: invalid PubMedQA record ({validation_problems(error)}).") from error
-        if record.pmid in seen:
-            raise DatasetError(f"{path}:{number}: duplicate pmid {record.pmid}.")
-        seen.add(record.pmid)
-        records.append(record)
+    unreadable = f"the PubMedQA set ({{reason}}); restore it with `git checkout -- {path.name}`."
+    records = [record for _, record in read_records(path, PubMedQARecord, "PubMedQA record", unreadable, key="pmid")]
     if not records:
         raise DatasetError(f"{path}: the PubMedQA set is empty.")
     return records

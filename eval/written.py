@@ -12,13 +12,12 @@ See eval/data/README.md for how they were written.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from eval.dataset import DATA_DIR, DatasetError, validation_problems
+from eval.dataset import DATA_DIR, DatasetError, read_records
 from index.documents import Document
 
 WRITTEN_DOCUMENTS_PATH = DATA_DIR / "written_documents.jsonl"
@@ -58,24 +57,9 @@ class WrittenDocument(BaseModel):
 def load_written_documents(path: Path = WRITTEN_DOCUMENTS_PATH) -> list[WrittenDocument]:
     """Read and validate the file; raise `DatasetError` naming the first bad line. Each answer
     must occur exactly once in its document, so a sentence holding it is the one that answers."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot read the written documents ({error.strerror}); restore it with `git checkout -- {path.name}`.") from error
     documents: list[WrittenDocument] = []
-    seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            document = WrittenDocument.model_validate(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}).") from error
-        except ValidationError as error:
-            raise DatasetError(f"{path}:{number}: invalid written document ({validation_problems(error)}).") from error
-        if document.id in seen:
-            raise DatasetError(f"{path}:{number}: duplicate document id {document.id}.")
-        seen.add(document.id)
+    unreadable = f"the written documents ({{reason}}); restore them with `git checkout -- {path.name}`."
+    for number, document in read_records(path, WrittenDocument, "written document", unreadable, key="id"):
         for question in document.questions:
             if question.answer and document.text.count(question.answer) != 1:
                 raise DatasetError(

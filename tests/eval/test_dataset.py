@@ -320,5 +320,5 @@ def test_written_document_loader_names_the_bad_line(tmp_path):
     with pytest.raises(DatasetError, match=rf"{path}:1: invalid written document \(questions.0: Value error, an unanswerable question has an empty answer"):
         load_written_documents(path)
     path = _write(tmp_path, good, good)
-    with pytest.raises(DatasetError, match="duplicate document id wd-1-01"):
+    with pytest.raises(DatasetError, match=r":2: duplicate id 'wd-1-01' \(first used on line 1\)"):
         load_written_documents(path)
