@@ -123,8 +123,8 @@ def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
 
 def corpora(share: float = SHARE) -> list[Corpus]:
     """XQuAD, XQuAD asked across languages, CMRC, PubMedQA, the two sets of paper-style
-    questions and the written documents; `share` < 1 keeps that share of CMRC's and PubMedQA's documents (by a stable hash),
-    with their questions, to fit on a busy machine in minutes. The cross-encoder's training
+    questions and the written documents; `share` < 1 keeps that share of CMRC's and PubMedQA's
+    documents (by a stable hash), with their questions, to fit on a busy machine in minutes. The cross-encoder's training
     questions carry the split "reranker": the fit-half questions of its part of XQuAD and CMRC
     (`trains_reranker`), four fifths of the written paper questions (by abstract) and of the
     written documents (by document)."""
