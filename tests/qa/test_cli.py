@@ -39,6 +39,7 @@ def test_ingest_ask_json_list_remove(tmp_path):
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert set(answer) >= {"text", "abstained", "citations"}
+    assert 0.0 <= answer["confidence"] <= 1.0  # the gate's probability, answered or not
     # The hash test embedder is not what the relevance model was fitted for, so this may abstain:
     # the wiring is checked on a citation, or on the related sentence an abstention lists.
     if answer["abstained"]:
