@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.conversation import FOLLOW_UP_MARGIN, fold_follow_up, previous_question
+from qa.conversation import FOLLOW_UP_MARGIN, FOLLOW_UP_SHARE, fold_follow_up, previous_question
 from qa.types import ChatTurn
 
 
@@ -68,9 +68,24 @@ def test_unrelated_pairs_are_not_joined(first: str, second: str, scores: tuple[f
     assert fold_follow_up(second, first, relevance) == second
 
 
-def test_a_gain_within_the_margin_is_not_a_follow_up() -> None:
-    relevance = scorer({REFRACTORY: 0.5, f"{FIRST} {REFRACTORY}": 0.5 + FOLLOW_UP_MARGIN / 2, FIRST: 0.5})
+def test_a_gain_within_the_jitter_margin_is_not_a_follow_up() -> None:
+    # Near 1 a jitter-sized gain removes most of the doubt; it is still jitter.
+    relevance = scorer({REFRACTORY: 0.99, f"{FIRST} {REFRACTORY}": 0.99 + FOLLOW_UP_MARGIN / 2, FIRST: 0.5})
     assert fold_follow_up(REFRACTORY, FIRST, relevance) == REFRACTORY
+
+
+def test_a_gain_that_leaves_most_of_the_doubt_is_not_a_follow_up() -> None:
+    # 0.5 -> 0.7 removes 40% of the doubt: the question was half answered alone, and stays so.
+    assert FOLLOW_UP_SHARE > 0.4
+    relevance = scorer({REFRACTORY: 0.5, f"{FIRST} {REFRACTORY}": 0.7, FIRST: 0.5})
+    assert fold_follow_up(REFRACTORY, FIRST, relevance) == REFRACTORY
+
+
+def test_a_likely_question_is_folded_when_the_pair_removes_most_of_its_doubt() -> None:
+    # Measured on the bundled corpus with the 2026-11-27 late model: 0.904 alone, 0.973 together.
+    pathogenesis, cells = "What is known about the pathogenesis?", "And which cells take part in it?"
+    relevance = scorer({cells: 0.904, f"{pathogenesis} {cells}": 0.973, pathogenesis: 1.0})
+    assert fold_follow_up(cells, pathogenesis, relevance) == f"{pathogenesis} {cells}"
 
 
 def test_no_history_or_a_repeated_question_needs_no_scoring() -> None:
