@@ -124,10 +124,10 @@ def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
 def corpora(share: float = SHARE) -> list[Corpus]:
     """XQuAD, XQuAD asked across languages, CMRC, PubMedQA, the two sets of paper-style
     questions and the written documents; `share` < 1 keeps that share of CMRC's and PubMedQA's
-    documents (by a stable hash), with their questions, to fit on a busy machine in minutes. The cross-encoder's training
-    questions carry the split "reranker": the fit-half questions of its part of XQuAD and CMRC
-    (`trains_reranker`), four fifths of the written paper questions (by abstract) and of the
-    written documents (by document)."""
+    documents (by a stable hash), with their questions, to fit on a busy machine in minutes. The
+    cross-encoder's training questions carry the split "reranker": the fit-half questions of its
+    part of XQuAD and CMRC (`trains_reranker`), four fifths of the written paper questions (by
+    abstract) and of the written documents (by document; `_fifth_held_out`)."""
     found = []
     for name in ("xquad", "cmrc"):
         squad = build_squad_set(name)  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ def corpora(share: float = SHARE) -> list[Corpus]:
     # (the dev sets' questions name what they ask about); a fifth of their abstracts are held out
     # as a second paper-style test. Their abstracts are outside the PubMedQA sample fitted here.
     written = load_paper_questions(everything, WRITTEN_PAPER_QUESTIONS_PATH)
-    found.append(_papers("papers-written", written, everything, lambda pmid: "test" if int(stable_hash("papers", pmid), 16) % 5 == 0 else "reranker"))
+    found.append(_papers("papers-written", written, everything, lambda pmid: _fifth_held_out("papers", pmid)))
     # Original documents on many subjects with named, paraphrased, other-language and unanswerable
     # questions (eval.written): more varied than the dev sets' few sources, which the
     # cross-encoder learnt more than the task. Searched over all of them, as a library is; a fifth
@@ -178,12 +178,18 @@ def corpora(share: float = SHARE) -> list[Corpus]:
         "documents-written",
         [d.document() for d in written_documents],
         [
-            (f"{d.id}-{number}", q.question, "test" if int(stable_hash("documents", d.id), 16) % 5 == 0 else "reranker", bool(q.answer), (q.answer,) if q.answer else (), frozenset({d.id}))
+            (f"{d.id}-{number}", q.question, _fifth_held_out("documents", d.id), bool(q.answer), (q.answer,) if q.answer else (), frozenset({d.id}))
             for d in written_documents
             for number, q in enumerate(d.questions)
         ],
     ))
     return found
+
+
+def _fifth_held_out(salt: str, key: str) -> str:
+    """The split of a written set's document: "test" for a fifth of them (by a stable hash), else
+    "reranker", the cross-encoder's training part."""
+    return "test" if int(stable_hash(salt, key), 16) % 5 == 0 else "reranker"
 
 
 def _papers(name: str, papers: list[PaperQuestion], records: list[PubMedQARecord], split: Callable[[str], str]) -> Corpus:

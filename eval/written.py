@@ -61,10 +61,11 @@ def load_written_documents(path: Path = WRITTEN_DOCUMENTS_PATH) -> list[WrittenD
     unreadable = f"the written documents ({{reason}}); restore them with `git checkout -- {path.name}`."
     for number, document in read_records(path, WrittenDocument, "written document", unreadable, key="id"):
         for question in document.questions:
-            if question.answer and document.text.count(question.answer) != 1:
+            occurrences = document.text.count(question.answer) if question.answer else 1
+            if occurrences != 1:
                 raise DatasetError(
                     f"{path}:{number}: the answer {question.answer!r} to {question.question!r} occurs "
-                    f"{document.text.count(question.answer)} times in {document.id} (exactly once expected)."
+                    f"{occurrences} times in {document.id} (exactly once expected)."
                 )
         documents.append(document)
     if not documents:

@@ -37,8 +37,9 @@ def fold_follow_up(
     Whether a question stands alone is measured, not guessed from its wording: it leans on the
     previous question only when the sources answer the two together clearly better than the
     question alone (the pair removes at least `share` of the doubt, by more than `margin`) — "And
-    which cells take part in it?" after "What is known about the pathogenesis?". A question the sources answer by itself ("What did the authors recommend?"
-    after a question about bread) stands alone. `relevance` must fall when a question holds terms
+    which cells take part in it?" after "What is known about the pathogenesis?". A question the
+    sources answer by itself ("What did the authors recommend?" after a question about bread)
+    stands alone. `relevance` must fall when a question holds terms
     the sources lack, as citeqa's calibrated relevance does (unseen terms weigh most): then an
     unrelated question ("What is the capital of Australia?") scores no better joined to an
     answerable one, and is not given that question's evidence.
