@@ -45,7 +45,11 @@ SENTENCE_FEATURES = (
 # reads weaker. Not a ranker input: fitted there, it learnt to prefer translations over the
 # question's own language (jdm recall@3 0.885 -> 0.795).
 LANGUAGE_FEATURE = "other_language"
-# The second stage (`qa.reranker`), over the first stage's top few candidates.
+# Recorded (1.0) for a candidate the cross-encoder read as the best of a language the first stage's
+# top lacked (qa.retrieval). Not a feature: it names the rows `eval.fit_relevance` leaves out of the
+# second stage's fit (there, why).
+LANGUAGE_BEST = "language_best"
+# The second stage (`qa.reranker`), over the first stage's top few candidates (and those above).
 RERANK_FEATURES = (
     "first_stage",  # the first-stage ranker's logit
     "cross",  # the cross-encoder's logit: question and sentence read together

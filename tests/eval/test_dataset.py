@@ -287,6 +287,25 @@ def test_the_document_stage_learns_from_the_questions_language_only_and_reorders
     assert int(np.argmax(first_stage({"ranker": ranker, "document": stage}, example))) == 1
 
 
+def test_the_second_stage_is_fitted_on_the_candidates_read_as_the_first_stages_top():
+    import numpy as np
+
+    from eval.fit_relevance import Example, _read_as_top
+    from qa.relevance import SENTENCE_FEATURES
+
+    pool = np.zeros((5, len(SENTENCE_FEATURES)))
+    example = Example(
+        "xquad", "fit", "en", True, ("1932",), pool, labels=np.array([0, 1, 0, 1, 0]), doc_hits=np.zeros(5, dtype=int),
+        best_cos=0.9, cross=np.array([1.0, 2.0, 0.5, 3.0, np.nan]), other_language=np.array([0, 0, 0, 1, 1]),
+        language_best=np.array([0, 0, 0, 1, 0]),
+    )
+    read = np.flatnonzero(np.isfinite(example.cross))
+    # Candidate 3, the best of the other language (XQuAD: the answer's translation), is no row.
+    assert read[_read_as_top(example, read)].tolist() == [0, 1, 2]
+    # Features saved before the marker existed: every read candidate is a row.
+    assert _read_as_top(Example(**{**example.__dict__, "language_best": None}), read).all()
+
+
 def test_written_documents_hold_each_answer_once_and_are_held_out_by_document():
     from eval.fit_relevance import corpora
     from eval.written import load_written_documents

@@ -60,7 +60,8 @@ def test_the_cross_encoder_reorders_the_first_stage_top(reranked):
     assert ranking.hits[0].sentence.id == target.id
     assert ranking.hits[0].features["cross"] == 5.0
     assert retriever._reranker.calls == [(first.query, 6)]
-    # Only the top six were re-read; the rest keep their first-stage order, below them.
+    # Only the top six were re-read (the bundled abstract is one document, its translation
+    # included: a library of one language); the rest keep their first-stage order, below them.
     assert [h.sentence.id for h in ranking.hits[6:]] == [h.sentence.id for h in first.hits[6:]]
     relevances = [h.relevance for h in ranking.hits]
     assert relevances == sorted(relevances, reverse=True)
@@ -150,3 +151,29 @@ def test_the_shipped_model_skips_above_a_fitted_probability():
     for language in ("en", "zh"):
         second = load_relevance_model().languages[language].reranked
         assert second is not None and second.skip_above is not None and 0.5 <= second.skip_above < 1.0
+
+
+def test_in_a_library_of_two_languages_the_best_candidate_of_the_language_the_top_lacks_is_read_too(tmp_path):
+    from index.documents import Document
+    from qa import Assistant
+    from qa.settings import Settings
+
+    assistant = Assistant(settings=Settings(data_dir=tmp_path / "index", embedding="hash", show_progress=False), include_bundled=False)
+    english = "The harbour authority dredged the northern channel in {n}. Ferries now dock at the new pier. Cargo volumes were stable."
+    assistant.ingest([Document(id=f"en-{n}", text=english.format(n=2000 + n)) for n in range(4)]
+                     + [Document(id="zh-report", text="港务局在去年疏浚了北航道。渡轮现在停靠新码头。货运量保持稳定。")])
+    retriever = assistant.retriever
+    first = retriever.search("When was the northern channel dredged?", top_k=50)
+    assert [h.sentence.language for h in first.hits[:3]] == ["en"] * 3
+    other = next(h for h in first.hits if h.sentence.language == "zh")
+    retriever._reranker = ScriptedReranker("港务局")
+    retriever._rerank_top = 3
+    retriever._model = _model(plain_gate_bias=-50.0, reranked_gate_bias=50.0)
+
+    ranking = retriever.search(first.query, top_k=50)
+
+    assert retriever._reranker.calls == [(first.query, 4)]
+    assert ranking.hits[0].sentence.id == other.sentence.id  # the cross-encoder preferred it
+    assert [h.sentence.id for h in ranking.hits if h.features.get("language_best")] == [other.sentence.id]
+    rest = [h.sentence.id for h in first.hits[3:] if h.sentence.id != other.sentence.id]
+    assert [h.sentence.id for h in ranking.hits[4:]] == rest
