@@ -49,7 +49,8 @@ LANGUAGE_FEATURE = "other_language"
 # top lacked (qa.retrieval). Not a feature: it names the rows `eval.fit_relevance` leaves out of the
 # second stage's fit (there, why).
 LANGUAGE_BEST = "language_best"
-# The second stage (`qa.reranker`), over the first stage's top few candidates (and those above).
+# The second stage (`qa.reranker`), over the first stage's top few candidates (and each language's
+# best, marked LANGUAGE_BEST).
 RERANK_FEATURES = (
     "first_stage",  # the first-stage ranker's logit
     "cross",  # the cross-encoder's logit: question and sentence read together

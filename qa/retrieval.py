@@ -146,10 +146,10 @@ class HybridRetriever(BaseRetriever):
         for 12% of Chinese questions; the English-only top 10, for all)."""
         base = [MetadataFilter(key="doc_id", value=list(doc_ids), operator=FilterOperator.IN)] if doc_ids else []
         languages = self._catalog.languages
+        per_language = [[MetadataFilter(key="language", value=language)] for language in languages] if len(languages) > 1 else [[]]
         similarity: dict[str, float] = {}
-        for language in languages if len(languages) > 1 else [None]:
-            only = [MetadataFilter(key="language", value=language)] if language is not None else []
-            filters = MetadataFilters(filters=base + only) if base or only else None
+        for only in per_language:
+            filters = MetadataFilters(filters=base + only) if base + only else None
             result = self._index.vector_store.query(
                 VectorStoreQuery(query_embedding=vector, similarity_top_k=self._dense_top_k, filters=filters)
             )
@@ -292,10 +292,10 @@ class HybridRetriever(BaseRetriever):
         # question in an English report often ranks below same-language look-alikes; the
         # cross-encoder reads a question and a sentence of different languages as one input.
         for language in sorted(set(self._catalog.languages) - {h.sentence.language for h in head}):
-            best = next((h for h in tail if h.sentence.language == language), None)
-            if best is not None:
+            at = next((i for i, h in enumerate(tail) if h.sentence.language == language), None)
+            if at is not None:
+                best = tail.pop(at)
                 head.append(ScoredSentence(best.sentence, best.relevance, {**best.features, LANGUAGE_BEST: 1.0}))
-                tail.remove(best)
         reranker = self._reranker
         assert reranker is not None
         # An adapter fitted with each candidate's preceding sentence reads it too (qa.reranker.passage).
