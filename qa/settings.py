@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.")
     llm_model: str = Field("default", description="Model name sent to the OpenAI-compatible server.")
     llm_api_key_env: str = Field("CITEQA_LLM_API_KEY", description="Environment variable holding the server's API key, if it needs one.")
+    medical_notice: bool | None = Field(
+        None,
+        description="Whether the app says its answers are not medical advice; unset: when the library holds the bundled review "
+        "(a medical text; a library of the user's own documents may be about anything).",
+    )
     llm_timeout_s: float = Field(180.0, gt=0, description="Longest wait for one generated answer; past it the extractive answer is shown.")
     llm_threads: int = Field(
         1, ge=1, description="CPU threads for the local GGUF model; 1 measured faster than 2 on a busy 2-core machine (README)."

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from index.corpus import BUNDLED_DOCUMENT_ID
 from index.documents import Document, Language
 from index.loaders import DocumentError
 from index.splitting import detect_language
@@ -50,6 +51,19 @@ class Chat:
     def phrases(self, language: Language) -> Phrases:
         return phrases(prompts(), language)
 
+    def medical(self) -> bool:
+        """Whether the notice says answers are not medical advice: `Settings.medical_notice`, or unset,
+        whether the library holds the bundled review (False while the index is still loading)."""
+        if not self.warmup.ready:
+            return False
+        assistant = self.assistant
+        if assistant.settings.medical_notice is not None:
+            return assistant.settings.medical_notice
+        return any(d.id == BUNDLED_DOCUMENT_ID for d in assistant.documents())
+
+    def disclaimer(self, found: Phrases) -> str:
+        return render.disclaimer(found, self.medical())
+
     def _turn_phrases(self, turn: Turn) -> Phrases:
         return self.phrases(turn.answer.language if turn.answer else detect_language(turn.question))
 
@@ -70,7 +84,7 @@ class Chat:
             messages,
             turns,
             panel,
-            render.disclaimer(found),
+            self.disclaimer(found),
             question_box,
             gr.update(value=found.ask_button),
             transcript(turns, self._document, self._turn_phrases),
@@ -133,7 +147,7 @@ class Chat:
             raise gr.Error("That citation is no longer in this conversation.", print_exception=False)
         turn = turns[selection.turn]
         found = self._turn_phrases(turn)
-        return render.source_panel(selection.turn, turn, selection.marker, self._document, found), render.disclaimer(found)
+        return render.source_panel(selection.turn, turn, selection.marker, self._document, found), self.disclaimer(found)
 
     def clear(self) -> ChatUpdate:
         return self._update([], render.empty_panel(self.phrases("en")), "en")

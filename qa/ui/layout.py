@@ -54,7 +54,7 @@ def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
         turns = gr.State([])  # list[Turn]: this session's conversation
         stored = gr.BrowserState([], storage_key=CONVERSATION_STORAGE_KEY)
         gr.HTML(_HEADER, js_on_load=None)
-        disclaimer = gr.HTML(render.disclaimer(english), js_on_load=None, elem_id="cq-disclaimer")
+        disclaimer = gr.HTML(chat.disclaimer(english), js_on_load=None, elem_id="cq-disclaimer")
         loading = gr.HTML(LOADING, js_on_load=None, elem_id="cq-warmup", visible=not warmup.ready)
         with gr.Row(equal_height=False, elem_id="cq-main"):
             with gr.Column(scale=5, min_width=320):
@@ -142,10 +142,11 @@ def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
 
         def warmed() -> tuple:
             if not warmup.ready:
-                return (gr.skip(),) * (len(listing_outputs) + 2)
-            return (*library.listing(), gr.HTML(visible=False), gr.Timer(active=False))
+                return (gr.skip(),) * (len(listing_outputs) + 3)
+            # The notice depends on the documents too (Chat.medical), known only now.
+            return (*library.listing(), chat.disclaimer(english), gr.HTML(visible=False), gr.Timer(active=False))
 
-        warming.tick(warmed, None, [*listing_outputs, loading, warming], api_visibility="private", show_progress="hidden")
+        warming.tick(warmed, None, [*listing_outputs, disclaimer, loading, warming], api_visibility="private", show_progress="hidden")
         app.load(library.listing, None, listing_outputs, api_visibility="private")
         app.load(chat.restore, [stored], chat_outputs, api_visibility="private")
 

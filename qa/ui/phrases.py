@@ -20,6 +20,7 @@ class Phrases:
     abstain: str
     related_heading: str
     disclaimer: str
+    disclaimer_medical: str
     searching: str
     source: str
     cited_heading: str
@@ -100,5 +101,6 @@ def phrases(prompts: PromptSet, language: Language) -> Phrases:
         abstain=prompts.get("abstain", language).strip(),
         related_heading=prompts.get("related_heading", language).strip(),
         disclaimer=prompts.get("disclaimer", language).strip(),
+        disclaimer_medical=prompts.get("disclaimer_medical", language).strip(),
         **_OWN[language],
     )

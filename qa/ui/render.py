@@ -147,8 +147,9 @@ class _Highlight:
     selected: bool
 
 
-def disclaimer(phrases: Phrases) -> str:
-    return f'<div class="cq-disclaimer" role="note">ⓘ {_text(phrases.disclaimer)}</div>'
+def disclaimer(phrases: Phrases, medical: bool) -> str:
+    """The notice under the answers; `medical` adds that they are not medical advice."""
+    return f'<div class="cq-disclaimer" role="note">ⓘ {_text(phrases.disclaimer_medical if medical else phrases.disclaimer)}</div>'
 
 
 def empty_panel(phrases: Phrases) -> str:

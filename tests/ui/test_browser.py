@@ -61,13 +61,13 @@ def test_click_a_citation_to_see_it_highlighted(page: Page, ui_assistant: Assist
     expect(page.locator("#cq-panel .cq-selected-item")).to_contain_text(f"{citation.score:.2f}")
     document = ui_assistant.document(citation.doc_id)
     expect(page.locator("#cq-panel a.cq-doi")).to_have_attribute("href", document.doi_url or "")
-    expect(page.locator("#cq-disclaimer")).to_have_text(f"ⓘ {prompts().get('disclaimer', 'en').strip()}")
+    expect(page.locator("#cq-disclaimer")).to_have_text(f"ⓘ {prompts().get('disclaimer_medical', 'en').strip()}")  # the bundled review
     page.screenshot(path=artifacts / "ui-answer-citation.png", full_page=True)
 
 
 def test_chinese_question_switches_the_fixed_phrases(page: Page, artifacts: Path) -> None:
     ask(page, "哪些新兴治疗值得进一步研究？")
-    expect(page.locator("#cq-disclaimer")).to_contain_text(prompts().get("disclaimer", "zh").strip())
+    expect(page.locator("#cq-disclaimer")).to_contain_text(prompts().get("disclaimer_medical", "zh").strip())
     expect(page.locator("#cq-panel .cq-kicker")).to_have_text("来源文献")
     page.locator("#cq-chat a.cq-marker").first.click()
     expect(page.locator("#cq-panel mark.cq-selected")).to_have_count(1)

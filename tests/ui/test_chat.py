@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-
 import gradio as gr
 
+from index.documents import Document
+from prompts import prompts
 from qa import Assistant
+from qa.ui import render
 from qa.ui.chat import CHAT_OUTPUTS, Chat
+from qa.ui.phrases import phrases
 from qa.ui.session import Turn, restored, saved
 from qa.ui.warmup import Warmup
 
@@ -23,6 +26,20 @@ def test_an_empty_index_says_there_are_no_documents_and_how_to_add_them(hash_set
     messages = list(chat.respond("What did the trial find?", []))[-1][0]
     assert "No documents are indexed yet" in messages[-1]["content"]
     assert "Documents tab" in messages[-1]["content"]
+
+
+def test_only_a_medical_library_is_told_answers_are_not_medical_advice(hash_settings) -> None:
+    english = phrases(prompts(), "en")
+    plain = Assistant(settings=hash_settings, include_bundled=False)
+    plain.ingest([Document(id="bakery", text="The oven bakes 400 loaves a day.", source="bakery.md")])
+    assert Chat(Warmup.of(plain)).disclaimer(english) == render.disclaimer(english, medical=False)
+    # The notice reaches the page with every chat update.
+    assert Chat(Warmup.of(plain)).clear()[3] == render.disclaimer(english, medical=False)
+    bundled = Assistant(settings=hash_settings, include_bundled=True)  # the same library, now with the bundled review
+    assert Chat(Warmup.of(bundled)).disclaimer(english) == render.disclaimer(english, medical=True)
+    # The setting decides over the library: here it holds the bundled review.
+    told = Assistant(settings=hash_settings.model_copy(update={"medical_notice": False}), include_bundled=False)
+    assert Chat(Warmup.of(told)).disclaimer(english) == render.disclaimer(english, medical=False)
 
 
 def test_a_stored_conversation_comes_back_and_junk_is_dropped(hash_assistant: Assistant) -> None:

@@ -106,7 +106,8 @@ def test_selection_token_round_trip_and_history() -> None:
 def test_chinese_phrases_come_from_the_prompt_templates() -> None:
     zh = phrases(prompts(), "zh")
     assert zh.abstain == prompts().get("abstain", "zh").strip()
-    assert zh.disclaimer in render.disclaimer(zh)
+    assert zh.disclaimer in render.disclaimer(zh, medical=False)
+    assert zh.disclaimer_medical in render.disclaimer(zh, medical=True) and "医疗" in zh.disclaimer_medical
 
 
 def test_pdf_citations_show_their_page_and_markdown_names_title_page_and_doi() -> None:
