@@ -5,11 +5,7 @@ from __future__ import annotations
 from index.documents import Document
 from qa import Assistant
 from qa.settings import Settings
-
-_ENGLISH = [
-    "The harbour authority dredged the northern channel in {n}. Ferries now dock at the new pier. Cargo volumes were stable.",
-    "The orchard planted {n} pear trees on the south slope. Frost damaged the blossoms in April. The harvest was small.",
-]
+from tests.qa.libraries import CHINESE_REPORT, english_reports
 
 
 def test_each_language_of_the_library_brings_its_nearest_sentences(tmp_path):
@@ -17,9 +13,7 @@ def test_each_language_of_the_library_brings_its_nearest_sentences(tmp_path):
     # English sentences only; searched per language, the Chinese report's nearest come too.
     settings = Settings(data_dir=tmp_path / "index", embedding="hash", show_progress=False, dense_top_k=3)
     assistant = Assistant(settings=settings, include_bundled=False)
-    english = [Document(id=f"en-{n}", text=_ENGLISH[n % 2].format(n=2000 + n)) for n in range(8)]
-    chinese = Document(id="zh-report", text="港务局在去年疏浚了北航道。渡轮现在停靠新码头。货运量保持稳定。")
-    assistant.ingest([*english, chinese])
+    assistant.ingest([*english_reports(8), CHINESE_REPORT])
 
     ranking = assistant.retriever.search("When was the northern channel dredged?", top_k=100)
 
@@ -33,7 +27,7 @@ def test_each_language_of_the_library_brings_its_nearest_sentences(tmp_path):
 def test_a_library_in_one_language_is_searched_once(tmp_path, monkeypatch):
     settings = Settings(data_dir=tmp_path / "index", embedding="hash", show_progress=False)
     assistant = Assistant(settings=settings, include_bundled=False)
-    assistant.ingest([Document(id=f"en-{n}", text=_ENGLISH[n % 2].format(n=2000 + n)) for n in range(4)])
+    assistant.ingest(english_reports(4))
     store = type(assistant.retriever._index.vector_store)
     queries = []
     real = store.query
@@ -51,5 +45,5 @@ def test_the_languages_of_a_library_are_those_its_documents_are_mostly_written_i
     assistant.ingest([Document(id="zh-report", text="港务局在去年疏浚了北航道。\n\nThe report was checked by the board of directors in March 2025.\n\n渡轮现在停靠新码头。货运量保持稳定。")])
     assert {s.language for s in assistant.catalog.sentences} == {"en", "zh"}
     assert assistant.catalog.languages == ["zh"]
-    assistant.ingest([Document(id="en-0", text=_ENGLISH[0].format(n=2000))])
+    assistant.ingest(english_reports(1))
     assert assistant.catalog.languages == ["en", "zh"]

@@ -154,14 +154,12 @@ def test_the_shipped_model_skips_above_a_fitted_probability():
 
 
 def test_in_a_library_of_two_languages_the_best_candidate_of_the_language_the_top_lacks_is_read_too(tmp_path):
-    from index.documents import Document
     from qa import Assistant
     from qa.settings import Settings
+    from tests.qa.libraries import CHINESE_REPORT, english_reports
 
     assistant = Assistant(settings=Settings(data_dir=tmp_path / "index", embedding="hash", show_progress=False), include_bundled=False)
-    english = "The harbour authority dredged the northern channel in {n}. Ferries now dock at the new pier. Cargo volumes were stable."
-    assistant.ingest([Document(id=f"en-{n}", text=english.format(n=2000 + n)) for n in range(4)]
-                     + [Document(id="zh-report", text="港务局在去年疏浚了北航道。渡轮现在停靠新码头。货运量保持稳定。")])
+    assistant.ingest([*english_reports(4, subjects=1), CHINESE_REPORT])
     retriever = assistant.retriever
     first = retriever.search("When was the northern channel dredged?", top_k=50)
     assert [h.sentence.language for h in first.hits[:3]] == ["en"] * 3
