@@ -260,6 +260,30 @@ def test_the_cascade_skips_the_cross_encoder_only_where_no_set_loses_a_correct_d
     assert cascade_threshold(relevance[:6], first[:6], full[:6], sets[:6]) == 0.61
     # A first stage wrong everywhere: even the top of the grid skips a question it gets wrong.
     assert cascade_threshold(relevance, np.zeros(10, dtype=bool), full, sets) is None
+    # A tie low on the grid is no evidence: wrong at 0.70 and right at 0.55, where reranking is
+    # wrong too, skipping from 0.50 ties with reranking; only from 0.71 up does every value.
+    relevance = np.array([0.95, 0.70, 0.55])
+    first, full = np.array([1, 0, 1], dtype=bool), np.array([1, 1, 0], dtype=bool)
+    assert cascade_threshold(relevance, first, full, np.array(["a"] * 3)) == 0.71
+
+
+def test_xquad_test_questions_are_also_asked_of_a_mixed_library_holding_each_article_in_one_language():
+    from collections import Counter
+
+    from eval.fit_relevance import corpora
+
+    found = {c.name: c for c in corpora()}
+    mixed, across = found["xquad-mixed"], found["xquad-across"]
+    # Measured only: the test half, as asked of the other language's articles.
+    assert mixed.scoped and len(mixed.questions) == sum(q[2] == "test" for q in across.questions)
+    assert {q[2] for q in mixed.questions} == {"test"}
+    libraries = {q[5] for q in mixed.questions}
+    assert len(libraries) == 1  # one library for every question, in both languages
+    library = libraries.pop()
+    articles = Counter(d.split("-", 2)[2] for d in library)
+    assert set(articles.values()) == {1} and len(articles) == len({d.id.split("-", 2)[2] for d in mixed.documents})
+    languages = Counter(d.split("-", 2)[1] for d in library)
+    assert languages["en"] == languages["zh"]
 
 
 def test_the_document_stage_learns_from_the_questions_language_only_and_reorders_the_first_stage():
