@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from eval.metrics import answer_in_text
 from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
-from eval.squad import build_squad_set, stable_hash
+from eval.squad import SquadQuestion, build_squad_set, stable_hash
 from eval.written import load_written_documents
 from index.documents import Document, Language
 from index.splitting import detect_language
@@ -189,7 +189,7 @@ def corpora(share: float = SHARE) -> list[Corpus]:
     return found
 
 
-def _mixed(questions, documents: list[Document], portion: float) -> list[tuple]:
+def _mixed(questions: list[SquadQuestion], documents: list[Document], portion: float) -> list[tuple]:
     """Each XQuAD question asked of a library holding every article once, half of them (by a stable
     hash of the article) in English and half in Chinese: a reader's mixed library, where a question
     about an article in the other language meets same-language sentences of the other articles

@@ -56,10 +56,9 @@ class Chat:
         whether the library holds the bundled review (False while the index is still loading)."""
         if not self.warmup.ready:
             return False
-        assistant = self.assistant
-        if assistant.settings.medical_notice is not None:
-            return assistant.settings.medical_notice
-        return any(d.id == BUNDLED_DOCUMENT_ID for d in assistant.documents())
+        setting = self.assistant.settings.medical_notice
+        # A lookup by ID, not a scan of the library: this runs on every step of a streamed answer.
+        return setting if setting is not None else self._document(BUNDLED_DOCUMENT_ID) is not None
 
     def disclaimer(self, found: Phrases) -> str:
         return render.disclaimer(found, self.medical())
