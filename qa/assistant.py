@@ -123,6 +123,7 @@ class Assistant:
             rerank_top=self.settings.rerank_top,
             rerank_always=self.settings.rerank_always,
             intents=load_intent_detector(label) if self.settings.intents and self._own_embedder else None,
+            spelling=self.settings.spelling,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)
         # The generative answerer (Settings.answerer) writes; the extractive one stays its fallback.
@@ -314,6 +315,7 @@ class Assistant:
         turns = check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         standalone = fold_follow_up(question, previous_question(turns), lambda text: self.retriever.search(text, doc_ids=scope).answerable)
         ranking = self.retriever.search(standalone, doc_ids=scope)
+        standalone = ranking.query  # as searched: misspelt words corrected
         evidence = self._evidence(ranking)
         if ranking.intent == "overview":  # the documents' openings: quote them all, there are no parts to search
             evidence = [dataclasses.replace(e, required=True) for e in evidence]

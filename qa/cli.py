@@ -94,13 +94,15 @@ def _ask(args: argparse.Namespace) -> int:
     if answer.fallback:
         print(f"qa: note: the written answer is not shown ({answer.fallback}); quoting the sources instead.", file=sys.stderr)
     if args.json:
-        fields = {"question", "text", "abstained", "confidence", "citations", "related", "language", "prompt_version", "latency_ms"}
+        fields = {"question", "standalone_question", "text", "abstained", "confidence", "citations", "related", "language", "prompt_version", "latency_ms"}
         fields |= {"answerer", "sentences", "fallback", "notice"} if answer.answerer != "extractive" else set()
         print(answer.model_dump_json(indent=2, include=fields))
         return 0
     print(answer.text)
     if answer.notice:
         print(answer.notice)
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"(searched for: {answer.standalone_question})")
     if answer.confidence is not None and not answer.abstained:
         print(f"\n(confidence that the documents answer: {answer.confidence:.2f})")
     if answer.abstained and answer.related:

@@ -45,6 +45,7 @@ from qa.relevance import (
     with_documents,
 )
 from qa.reranker import Reranker, preceding
+from qa.spelling import Speller
 
 # Neighbours are added for this many of each channel's best hits.
 _NEIGHBOURS_OF_TOP = 10
@@ -69,6 +70,7 @@ class Ranking:
     """Everything one search decided: the ranked sentences and whether the collection answers."""
 
     query: str
+    """The question as searched: with misspelt words corrected (qa.spelling)."""
     language: Language
     hits: list[ScoredSentence]
     answerable: float
@@ -120,6 +122,7 @@ class HybridRetriever(BaseRetriever):
         rerank_top: int = 3,
         rerank_always: bool = False,
         intents: IntentDetector | None = None,
+        spelling: bool = True,
     ) -> None:
         super().__init__()
         self._index = index
@@ -133,6 +136,7 @@ class HybridRetriever(BaseRetriever):
         self._rerank_top = rerank_top
         self._rerank_always = rerank_always
         self._intents = intents
+        self._speller = Speller() if spelling else None
 
     # --- channels ------------------------------------------------------------------------
 
@@ -183,6 +187,10 @@ class HybridRetriever(BaseRetriever):
         model = self._model.for_language(language)
         if not len(catalog):
             return Ranking(query, language, [], 0.0, False, dict.fromkeys(QUESTION_FEATURES, 0.0))
+        if self._speller is not None:
+            # Misspelt words corrected toward the collection's own (qa.spelling); Ranking.query says
+            # what was searched.
+            query = self._speller.correct(query, catalog)
         vector = self._embed_model.get_query_embedding(query)
         intent, chance = self._intents.intent(vector) if self._intents is not None else ("specific", 0.0)
         if intent == "overview":

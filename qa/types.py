@@ -74,7 +74,9 @@ class Answer(BaseModel):
         "gate's probability (it answers above a per-language threshold). A citation's `score` instead ranks sentences "
         "against each other and runs low for a sentence in another language than the question.",
     )
-    standalone_question: str = Field("", description="The question as searched, after folding in the conversation history.")
+    standalone_question: str = Field(
+        "", description="The question as searched: after folding in the conversation history and correcting misspelt words."
+    )
     prompt_version: str = ""
     answerer: str = "extractive"
     latency_ms: float = 0.0

@@ -41,6 +41,7 @@ class Phrases:
     loading: str
     page: str  # has a {page} placeholder
     copy: str
+    searched_for: str  # has a {question} placeholder
 
 
 _OWN: dict[Language, dict[str, str]] = {
@@ -67,6 +68,7 @@ _OWN: dict[Language, dict[str, str]] = {
         "loading": "Loading the index and the embedding model… the first answer waits for it.",
         "page": "p. {page}",
         "copy": "Copy with citations",
+        "searched_for": "Searched for: {question}",
     },
     "zh": {
         "searching": "正在检索来源…",
@@ -91,6 +93,7 @@ _OWN: dict[Language, dict[str, str]] = {
         "loading": "正在加载索引和嵌入模型……第一个回答需要等待加载完成。",
         "page": "第 {page} 页",
         "copy": "复制（含引用）",
+        "searched_for": "检索的问题：{question}",
     },
 }
 

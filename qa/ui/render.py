@@ -101,7 +101,18 @@ def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
     # Says when verification removed sentences of a written answer, or replaced it by quotes.
     notice = f'<p class="cq-notice">{_text(answer.notice)}</p>' if answer.notice and finished else ""
     copy = _copy_link(turn_index, phrases) if finished else ""
-    return f'<div class="{classes}">{_paragraphs("".join(parts))}{notice}{copy}</div>'
+    searched = _searched(answer, phrases) if finished else ""
+    return f'<div class="{classes}">{_paragraphs("".join(parts))}{notice}{searched}{copy}</div>'
+
+
+def _searched(answer: Answer, phrases: Phrases) -> str:
+    """What was searched, when it is not the question as typed: misspelt words corrected
+    (qa.spelling), or a follow-up joined to the question before it. The reader sees why the
+    evidence fits, or that a correction went wrong."""
+    searched = answer.standalone_question
+    if not searched or searched == answer.question:
+        return ""
+    return f'<p class="cq-searched">{_text(phrases.searched_for.format(question=searched))}</p>'
 
 
 def _copy_link(turn_index: int, phrases: Phrases) -> str:
@@ -120,7 +131,7 @@ def _abstention_message(turn_index: int, answer: Answer, phrases: Phrases) -> st
         else ""
     )
     return (
-        f'<div class="cq-answer cq-abstained"><p class="cq-abstain">{_text(answer.text)}</p>{listing}'
+        f'<div class="cq-answer cq-abstained"><p class="cq-abstain">{_text(answer.text)}</p>{_searched(answer, phrases)}{listing}'
         f"{_copy_link(turn_index, phrases)}</div>"
     )
 

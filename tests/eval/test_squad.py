@@ -242,13 +242,16 @@ def test_summary_has_per_language_answer_span_figures(data_dir, monkeypatch):
 
 
 def test_cli_options():
-    from eval.cli import add_eval_arguments, set_label
+    from eval.cli import _command, add_eval_arguments, report_label, set_label
 
     parser = argparse.ArgumentParser()
     add_eval_arguments(parser)
     args = parser.parse_args(["--set", "xquad", "--subset", "ci", "--split", "fit", "--no-peers"])
     assert (args.set_name, args.subset, args.split, args.no_peers) == ("xquad", "ci", "fit", True)
-    assert set_label(args) == "xquad-ci"
+    assert set_label(args) == report_label(args) == "xquad-ci"
+    typos = parser.parse_args(["--set", "xquad", "--subset", "ci", "--typos"])
+    # Misspelt questions over the same corpus: reported (and gated) apart, indexed once.
+    assert (set_label(typos), report_label(typos)) == ("xquad-ci", "xquad-ci-typos") and "--typos" in _command(typos)
     defaults = parser.parse_args([])
     assert (defaults.set_name, defaults.subset, defaults.split) == ("jdm", "full", "test") and set_label(defaults) == "jdm"
     with pytest.raises(SystemExit):

@@ -62,6 +62,17 @@ def test_partial_answer_is_marked_streaming() -> None:
     assert "cq-streaming" not in render.answer_message(0, _turn(), EN)
 
 
+def test_the_answer_says_what_was_searched_only_when_it_is_not_the_question_as_typed() -> None:
+    assert "cq-searched" not in render.answer_message(0, _turn(), EN)
+    turn = _turn()
+    turn.answer = turn.answer.model_copy(update={"standalone_question": "What does the <lanternfish> protocol use?"})
+    assert "cq-searched" not in render.answer_message(0, turn, EN)
+    turn.answer = turn.answer.model_copy(update={"question": "What does the <lanternfsh> protocol use?"})
+    assert "Searched for: What does the &lt;lanternfish&gt; protocol use?" in render.answer_message(0, turn, EN)
+    abstained = Answer(question="Wher?", text=EN.abstain, abstained=True, language="zh", standalone_question="Where?")
+    assert "检索的问题：Where?" in render.answer_message(0, Turn(question="Wher?", answer=abstained, shown=0), phrases(prompts(), "zh"))
+
+
 def test_user_message_is_escaped() -> None:
     assert "<img" not in render.user_message(SCRIPT)
 
