@@ -7,9 +7,10 @@ for …"; so does this, against the collection's vocabulary, which holds the wor
 it needs (domain terms a general dictionary lacks, such as "methotrexate").
 
 A word is corrected only when all of these hold, so a correctly spelt question is searched as asked:
-- it is a lower-case Latin word (a capitalised word may be a name, missing from the collection for
-  the good reason that the collection does not say; an all-caps word is an acronym) of at least
-  `MIN_LENGTH` letters: shorter words have too many neighbours;
+- it is a lower-case Latin word, or the question's first word with only its first letter capital
+  (as any first word is), of at least `MIN_LENGTH` letters: shorter words have too many neighbours.
+  A capitalised word inside the question may be a name, missing from the collection for the good
+  reason that the collection does not say; an all-caps word is an acronym;
 - a general English dictionary does not know it (pyspellchecker's word list): a real word absent
   from the collection ("mortality", asked of a review that gives none) is not a typo, and turning it
   into a collection word would make an unanswerable question look answerable;
@@ -89,8 +90,11 @@ class Speller:
         lookup = catalog.terms.lookup
         corrected: list[str] = []
         last = 0
-        for match in LATIN_WORD.finditer(question):
-            word = match.group()
+        for number, match in enumerate(LATIN_WORD.finditer(question)):
+            typed = match.group()
+            # The first word is capitalised as every first word is (PubMedQA's titles: "Glutne tolerance…").
+            first = number == 0 and match.start() == len(question) - len(question.lstrip()) and typed.istitle()
+            word = typed.lower() if first else typed
             if len(word) < MIN_LENGTH or not word.islower() or word in dictionary:
                 continue
             stems = english_tokens(word)
@@ -98,6 +102,6 @@ class Speller:
                 continue
             nearest = _nearest(word, self._collection_words(catalog, word[0]))
             if nearest is not None and nearest != word:
-                corrected += [question[last : match.start()], nearest]
+                corrected += [question[last : match.start()], nearest.capitalize() if first else nearest]
                 last = match.end()
         return "".join(corrected) + question[last:] if corrected else question

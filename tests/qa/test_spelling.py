@@ -33,6 +33,8 @@ def assistant(tmp_path):
         ("Which cooperativve treated the trees?", "Which cooperative treated the trees?"),  # a letter doubled
         ("When did irrigatoin with reclaimde water begin?", "When did irrigation with reclaimed water begin?"),
         ("What was treated with methotrexat?", "What was treated with methotrexate?"),  # a word no dictionary holds
+        ("Irigation with reclaimed water: when?", "Irrigation with reclaimed water: when?"),  # a first word keeps its capital
+        ("irigation with reclaimed water: when?", "irrigation with reclaimed water: when?"),  # ... and a lower-case one stays so
     ],
 )
 def test_a_misspelt_word_is_searched_as_the_collections_nearest_word(assistant, asked, searched):
