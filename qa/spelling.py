@@ -17,9 +17,9 @@ A word is corrected only when all of these hold, so a correctly spelt question i
 - the collection holds neither it nor another word of its stem;
 - a collection word with the same first letter lies within one edit (two from `TWO_EDITS` letters;
   a swap of two adjacent letters is one edit): the nearest wins, then the most frequent. The first
-  letter is seldom the one mistyped (Pollock and Zamora, 1984, found it wrong in about 7% of
-  misspellings), and a change there is often one of meaning: without this rule, PubMedQA's
-  "intracorporeal lithotripter" became "extracorporeal" and "reimplantation" "implantation".
+  letter is seldom the one mistyped, and a change there is often one of meaning: without this rule,
+  PubMedQA's "intracorporeal lithotripter" became "extracorporeal" and "reimplantation"
+  "implantation".
 Chinese text is left as it is: its typing errors are wrong characters of the same sound, which an
 edit distance over letters does not model.
 """
