@@ -101,8 +101,8 @@ def _ask(args: argparse.Namespace) -> int:
     print(answer.text)
     if answer.notice:
         print(answer.notice)
-    if answer.standalone_question and answer.standalone_question != answer.question:
-        print(f"(searched for: {answer.standalone_question})")
+    if answer.searched_otherwise:
+        print(f"(searched for: {answer.searched_otherwise})")
     if answer.confidence is not None and not answer.abstained:
         print(f"\n(confidence that the documents answer: {answer.confidence:.2f})")
     if answer.abstained and answer.related:

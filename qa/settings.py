@@ -67,8 +67,9 @@ class Settings(BaseSettings):
     spelling: bool = Field(
         True,
         description="Correct misspelt question words toward the documents' own words before searching (qa/spelling.py): "
-        "only lower-case words that neither the documents nor an English dictionary know, within one or two edits of a "
-        "word of the documents. The answer's `standalone_question` shows what was searched.",
+        "only lower-case words (and a capitalised first word) that neither the documents nor an English dictionary know, "
+        "within one or two edits of a word of the documents with the same first letter. The answer's "
+        "`standalone_question` shows what was searched.",
     )
     max_citations: int = Field(3, ge=1, description="Most source sentences one answer quotes.")
     max_related: int = Field(3, ge=0, description="Closest sentences listed with an abstention.")

@@ -86,6 +86,12 @@ class Answer(BaseModel):
     fallback: str = Field("", description="Why the generative answerer showed the extractive answer instead (empty if it did not).")
     notice: str = Field("", description="A note for the reader, e.g. that unsupported sentences were removed.")
 
+    @property
+    def searched_otherwise(self) -> str:
+        """What was searched when it is not the question as typed (misspelt words corrected, or a
+        follow-up joined to the question before it), else "": what the app and `qa ask` show."""
+        return self.standalone_question if self.standalone_question and self.standalone_question != self.question else ""
+
 
 class ChatTurn(BaseModel):
     """One message of a conversation passed as `history`."""

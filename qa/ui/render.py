@@ -106,13 +106,10 @@ def answer_message(turn_index: int, turn: Turn, phrases: Phrases) -> str:
 
 
 def _searched(answer: Answer, phrases: Phrases) -> str:
-    """What was searched, when it is not the question as typed: misspelt words corrected
-    (qa.spelling), or a follow-up joined to the question before it. The reader sees why the
-    evidence fits, or that a correction went wrong."""
-    searched = answer.standalone_question
-    if not searched or searched == answer.question:
-        return ""
-    return f'<p class="cq-searched">{_text(phrases.searched_for.format(question=searched))}</p>'
+    """`Answer.searched_otherwise`, when there is one: the reader sees why the evidence fits, or
+    that a correction went wrong."""
+    searched = answer.searched_otherwise
+    return f'<p class="cq-searched">{_text(phrases.searched_for.format(question=searched))}</p>' if searched else ""
 
 
 def _copy_link(turn_index: int, phrases: Phrases) -> str:
