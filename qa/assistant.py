@@ -112,17 +112,19 @@ class Assistant:
         # The catalog as this or another process last stored it, if still current (index/snapshot.py).
         self._snapshot = snapshot_path(self.settings.data_dir, self.settings.collection)
         self.catalog = open_catalog(self.index, self._snapshot, self._revision)
+        relevance = load_relevance_model()
         self.retriever = HybridRetriever(
             self.index,
             self.catalog,
             self.embed_model,
-            load_relevance_model(),
+            relevance,
             dense_top_k=self.settings.dense_top_k,
             lexical_top_k=self.settings.lexical_top_k,
             reranker=self._reranker(),
             rerank_top=self.settings.rerank_top,
             rerank_always=self.settings.rerank_always,
             intents=load_intent_detector(label) if self.settings.intents and self._own_embedder else None,
+            numeric=relevance.numeric_for(self.settings.embedding) if self._own_embedder else None,
             spelling=self.settings.spelling,
         )
         self.answerer = ExtractiveAnswerer(self.catalog, self.prompts, self.settings)

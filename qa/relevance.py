@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from index.documents import Language
+from qa.answer_type import NumericQuestion
 
 MODEL_PATH = Path(__file__).with_name("relevance.json")
 
@@ -67,6 +70,9 @@ QUESTION_FEATURES = (
     # Without it, held out: Chinese questions about one English abstract answered 0.19 -> 0.71
     # (README, "The gate and the size of the collection").
     "top_other_language",  # the best candidate is in another language than the question
+    # P(the answer is a number) when the best candidate holds no numeral (qa.answer_type): "What is
+    # the recommended dose?" is not answered by the sentence that names the drug without one.
+    "numeral_missing",
 )
 # The gate after reranking also reads the best candidate's cross-encoder logit.
 RERANKED_QUESTION_FEATURES = (*QUESTION_FEATURES, "top_cross")
@@ -92,10 +98,12 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def gate_features(top_relevance: float, top: Mapping[str, float], best_cos: float) -> dict[str, float]:
-    """The gate's features: from the best candidate (its ranker probability and sentence features)
-    and the best cosine over all candidates. Used by retrieval and by the fitting script alike."""
+def gate_features(top_relevance: float, top: Mapping[str, float], best_cos: float, numeric: float, top_numeral: bool) -> dict[str, float]:
+    """The gate's features: from the best candidate (its ranker probability and sentence features,
+    whether it holds a numeral), the best cosine over all candidates and P(the answer is a number).
+    Used by retrieval and by the fitting script alike."""
     return {
+        "numeral_missing": 0.0 if top_numeral else numeric,
         "top_logit": logit(top_relevance),
         "top_cos": top["cos"],
         "top_cover_context": top["cover_context"],
@@ -167,6 +175,16 @@ class LanguageModel:
 class RelevanceModel:
     version: str
     languages: Mapping[str, LanguageModel]
+    numeric: NumericQuestion
+    """P(the answer is a number), shared by both languages (the embedder is multilingual)."""
+    embedding: str
+    """The `Settings.embedding` the models were fitted with: `numeric` reads its query vectors."""
+
+    def numeric_for(self, embedding: str) -> NumericQuestion | None:
+        """`numeric` if fitted on this embedder's vectors; else None (another embedder's vectors
+        mean something else) and the gate reads `numeral_missing` as 0, as for a question asking
+        for no number."""
+        return self.numeric if embedding == self.embedding else None
 
     def for_language(self, language: Language) -> LanguageModel:
         # A language without data of its own uses the English fit (the features are language-neutral).
@@ -207,7 +225,10 @@ class RelevanceModel:
             )
         if "en" not in languages:
             raise ValueError(f"{MODEL_PATH}: no English model; re-run python -m eval.fit_relevance")
-        return cls(version=data["version"], languages=languages)
+        if "numeric_question" not in data:
+            raise ValueError(f"{MODEL_PATH}: no numeric_question model; re-run python -m eval.fit_relevance")
+        numeric = data["numeric_question"]
+        return cls(version=data["version"], languages=languages, numeric=NumericQuestion(np.asarray(numeric["weights"]), numeric["bias"]), embedding=data["embedding"])
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,7 @@ from index.lexical import LexicalIndex
 from index.splitting import detect_language
 from index.store import ChromaIndex
 from index.tokenize import tokenize
+from qa.answer_type import NumericQuestion, has_numeral
 from qa.intent import HEADER_ROLE, Intent, IntentDetector
 from qa.relevance import (
     LANGUAGE_BEST,
@@ -122,6 +123,7 @@ class HybridRetriever(BaseRetriever):
         rerank_top: int = 3,
         rerank_always: bool = False,
         intents: IntentDetector | None = None,
+        numeric: NumericQuestion | None = None,
         spelling: bool = True,
     ) -> None:
         super().__init__()
@@ -136,6 +138,7 @@ class HybridRetriever(BaseRetriever):
         self._rerank_top = rerank_top
         self._rerank_always = rerank_always
         self._intents = intents
+        self._numeric = numeric
         self._speller = Speller() if spelling else None
 
     # --- channels ------------------------------------------------------------------------
@@ -191,7 +194,7 @@ class HybridRetriever(BaseRetriever):
             # Misspelt words corrected toward the collection's own (qa.spelling); Ranking.query says
             # what was searched.
             query = self._speller.correct(query, catalog)
-        vector = self._embed_model.get_query_embedding(query)
+        vector = self.query_vector(query)
         intent, chance = self._intents.intent(vector) if self._intents is not None else ("specific", 0.0)
         if intent == "overview":
             opening = self._opening(query, language, chance, doc_ids, top_k or self._top_k)
@@ -258,13 +261,20 @@ class HybridRetriever(BaseRetriever):
             if model.reranked is not None:
                 gate, threshold = model.reranked.gate, model.reranked.threshold
         top = hits[0]
-        question_features = gate_features(top.relevance, top.features, max(h.features["cos"] for h in hits))
+        question_features = gate_features(
+            top.relevance, top.features, max(h.features["cos"] for h in hits), self._numeric.probability(vector) if self._numeric is not None else 0.0, has_numeral(top.sentence.text)
+        )
         answerable = gate.probability(question_features)
         if intent in HEADER_ROLE and any(h.sentence.kind == "metadata" for h in hits):
             # The gate was fitted on questions about content; a header line answers this one.
             ranked = _header_first(hits, chance, HEADER_ROLE[intent])
             return Ranking(query, language, ranked[: top_k or self._top_k], chance, True, question_features, intent=intent, reranked=reranked)
         return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features, reranked=reranked)
+
+    def query_vector(self, query: str) -> list[float]:
+        """The question's embedding as the dense search computes it (also what `eval.fit_relevance`
+        records to fit the models that read it)."""
+        return self._embed_model.get_query_embedding(query)
 
     def _first_stage_sure(self, second: Reranked | None, top: ScoredSentence) -> bool:
         """Whether the first stage's best candidate is probable enough that the cross-encoder is

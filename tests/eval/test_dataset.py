@@ -231,18 +231,25 @@ def test_xquad_questions_are_also_asked_of_the_other_languages_articles_only():
         assert scope and all(not d.startswith(f"xquad-{asked_in}-") for d in scope)
 
 
-def test_the_gate_threshold_answers_the_promised_share_of_the_promised_sets_only():
+def test_the_gate_threshold_answers_the_promised_share_of_each_promised_set_and_ignores_the_others():
     import numpy as np
 
     from eval.fit_relevance import ANSWERED_SHARE, _gate, _probabilities
 
     rng = np.random.default_rng(0)
-    gx = np.vstack([rng.normal(2, 1, (100, 1)), rng.normal(-2, 1, (100, 1)), rng.normal(-1, 1, (100, 1))])
-    gy = np.array([1] * 100 + [0] * 100 + [1] * 100)
-    promised = np.array([True] * 200 + [False] * 100)
-    gate, threshold = _gate(gx, gy, ("x",), promised)
-    answered = _probabilities(gate, gx[:100], ("x",)) >= threshold
-    assert answered.mean() >= ANSWERED_SHARE and (_probabilities(gate, gx[200:], ("x",)) >= threshold).mean() < ANSWERED_SHARE
+    # An easy promised set, a harder promised set, unanswerable rows and a set not promised (lower still).
+    gx = np.vstack([rng.normal(3, 1, (300, 1)), rng.normal(1, 1, (100, 1)), rng.normal(-2, 1, (200, 1)), rng.normal(-1, 1, (100, 1))])
+    gy = np.array([1] * 400 + [0] * 200 + [1] * 100)
+    sets = np.array(["cmrc"] * 300 + ["xquad"] * 100 + ["xquad"] * 200 + ["xquad-across"] * 100)
+    gate, threshold = _gate(gx, gy, ("x",), sets)
+
+    def answered(rows: slice) -> float:
+        return float((_probabilities(gate, gx[rows], ("x",)) >= threshold).mean())
+
+    # The harder set gets its share, not just the pooled answerable questions; the set not promised
+    # does not pull the threshold down to its level.
+    assert answered(slice(300, 400)) >= ANSWERED_SHARE and answered(slice(0, 300)) >= ANSWERED_SHARE
+    assert answered(slice(600, 700)) < ANSWERED_SHARE
 
 
 def test_the_cascade_skips_the_cross_encoder_only_where_no_set_loses_a_correct_decision():

@@ -37,7 +37,7 @@ def _model(plain_gate_bias: float, reranked_gate_bias: float) -> RelevanceModel:
             gate=Logistic({}, plain_gate_bias),
             reranked=Reranked(Logistic({"first_stage": 0.0, "cross": 1.0}, 0.0), Logistic({}, reranked_gate_bias), 0.5),
         )
-    return RelevanceModel(version="test", languages=languages)
+    return dataclasses.replace(base, version="test", languages=languages)
 
 
 @pytest.fixture
@@ -115,7 +115,8 @@ def test_each_candidate_says_whether_it_is_in_another_language_and_the_gate_read
 
 def _skipping(retriever, skip_above: float) -> None:
     model = retriever._model
-    retriever._model = RelevanceModel(
+    retriever._model = dataclasses.replace(
+        model,
         version="test",
         languages={lang: dataclasses.replace(e, reranked=dataclasses.replace(e.reranked, skip_above=skip_above)) for lang, e in model.languages.items()},
     )
