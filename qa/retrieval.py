@@ -271,6 +271,12 @@ class HybridRetriever(BaseRetriever):
             return Ranking(query, language, ranked[: top_k or self._top_k], chance, True, question_features, intent=intent, reranked=reranked)
         return Ranking(query, language, hits[: top_k or self._top_k], answerable, answerable >= threshold, question_features, reranked=reranked)
 
+    def warm_up(self) -> None:
+        """What the first question would otherwise wait for: the spelling correction's count of the
+        collection's words."""
+        if self._speller is not None:
+            self._speller.prepare(self._catalog)
+
     def query_vector(self, query: str) -> list[float]:
         """The question's embedding as the dense search computes it (also what `eval.fit_relevance`
         records to fit the models that read it)."""

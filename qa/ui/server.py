@@ -114,7 +114,9 @@ def launch(argv: list[str] | argparse.Namespace | None = None) -> None:
     def open_assistant():
         from qa.assistant import Assistant
 
-        return Assistant(settings=settings)
+        assistant = Assistant(settings=settings)
+        assistant.retriever.warm_up()
+        return assistant
 
     warmup = Warmup(open_assistant)
     app = build_app(warmup)

@@ -72,3 +72,30 @@ def test_words_of_a_newly_added_document_become_corrections(assistant):
     assert assistant.retriever.search("Where are the vineyarrds?").query == "Where are the vineyarrds?"
     assistant.ingest([Document(id="vineyard", text="The vineyards lie north of the river.")])
     assert assistant.retriever.search("Where are the vineyarrds?").query == "Where are the vineyards?"
+
+
+def test_the_warm_up_counts_the_collections_words_so_the_first_misspelt_question_does_not(assistant, monkeypatch):
+    assistant.retriever.warm_up()
+    counted = []
+    monkeypatch.setattr("qa.spelling.LATIN_WORD", _Counting(counted))
+    assert assistant.retriever.search("When did irigation begin?").query == "When did irrigation begin?"
+    # Only the question's own words were matched; no sentence of the collection was read again.
+    assert all(text == "When did irigation begin?" for text in counted)
+
+
+class _Counting:
+    """LATIN_WORD, recording the texts it is run over."""
+
+    def __init__(self, seen: list[str]) -> None:
+        import re
+
+        self._pattern = re.compile(r"[A-Za-z]+")
+        self._seen = seen
+
+    def findall(self, text: str) -> list[str]:
+        self._seen.append(text)
+        return self._pattern.findall(text)
+
+    def finditer(self, text: str):
+        self._seen.append(text)
+        return self._pattern.finditer(text)
