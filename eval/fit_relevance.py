@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import pickle
 from collections.abc import Callable
@@ -410,7 +411,8 @@ def _gate(gx: np.ndarray, gy: np.ndarray, names: tuple[str, ...], sets: np.ndarr
         scores = np.sort(_probabilities(gate, gx[(gy == 1) & (sets == name)], names))
         if len(scores):
             thresholds.append(float(scores[int(np.floor((1 - ANSWERED_SHARE) * len(scores)))]))
-    return gate, round(min(thresholds, default=0.5), 6)
+    # Rounded down, as stored: rounded up it could pass over the very question that keeps the share.
+    return gate, math.floor(min(thresholds, default=0.5) * 1e6) / 1e6
 
 
 def fit_language(examples: list[Example], documents: bool = True) -> tuple[dict, dict]:
