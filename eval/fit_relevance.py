@@ -401,10 +401,10 @@ def _gate(gx: np.ndarray, gy: np.ndarray, names: tuple[str, ...], sets: np.ndarr
 
     Each set, not the sets pooled: the promise is to a reader of one kind of document. Pooled, the
     threshold answered 97% of all answerable fit questions, most of them CMRC's and PubMedQA's,
-    which the gate finds easy, and held out it answered 0.91 of XQuAD's English questions and 0.63
-    of the English paper-style ones; the threshold of the hardest set answers 0.96 and 0.72, and
-    still abstains on 0.87 of XQuAD's unanswerable ones (session 17; README, "One promise per kind
-    of document")."""
+    which the gate finds easy, and held out it answered 0.91 of XQuAD's English questions and 0.65
+    of the English paper-style ones; the threshold of the hardest set answers 0.97 and 0.72, and
+    still abstains on 0.86 of XQuAD's English unanswerable ones (session 17; README, "One promise
+    per kind of document")."""
     gate = fit_logistic(gx, gy, names, class_weight="balanced")
     thresholds = []
     for name in PROMISED:
