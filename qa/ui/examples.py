@@ -25,14 +25,16 @@ _DEFINITION = {
 }
 _TEMPLATES: dict[Language, dict[str, str]] = {
     "en": {
-        "heading": "What does the document say about {topic}?",
+        # Asked of the section, not "the document": "What does the document say about Costs?" read as a
+        # question about the whole document (qa.intent) and was answered with its opening sentences.
+        "heading": "What does the section “{topic}” say?",
         "is": "What is {topic}?",
         "are": "What are {topic}?",
         "title": "What are the main points of “{topic}”?",
         "authors": "Who wrote “{topic}”?",
     },
     "zh": {
-        "heading": "文中关于“{topic}”说了什么？",
+        "heading": "“{topic}”一节说了什么？",
         "is": "什么是{topic}？",
         "are": "什么是{topic}？",
         "title": "“{topic}”的要点是什么？",
@@ -56,9 +58,10 @@ def _subject(text: str) -> str:
 
 def _document_examples(document: Document, sentences: Sequence[Sentence]) -> list[str]:
     examples: list[str] = []
+    title = (document.title or "").strip()
     for heading in _HEADING.findall(document.text):
         language = detect_language(heading)
-        if _is_topic(heading, language):
+        if _is_topic(heading, language) and heading != title:  # the title heading names no section
             examples.append(_TEMPLATES[language]["heading"].format(topic=heading))
     for language in ("en", "zh"):
         first = next((s for s in sentences if s.kind == "body" and s.language == language and not s.text.startswith("#")), None)
@@ -67,7 +70,6 @@ def _document_examples(document: Document, sentences: Sequence[Sentence]) -> lis
             verb = match.groupdict().get("verb") or "is"
             topic = _subject(match["subject"]) if language == "en" else match["subject"]
             examples.append(_TEMPLATES[language][verb].format(topic=topic))
-    title = (document.title or "").strip()
     if title:
         language = detect_language(title)
         if document.authors:

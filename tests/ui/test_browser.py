@@ -159,10 +159,10 @@ def test_example_questions_come_from_the_indexed_documents(page: Page, tmp_path:
     examples = page.locator("#cq-examples")
     expect(examples).to_contain_text("?")
     path = tmp_path / "kiln_notes.md"
-    path.write_text("# Kiln firing\n\nA bisque firing reaches about 1000 degrees.\n", encoding="utf-8")
+    path.write_text("# Kiln notes\n\n## Kiln firing\n\nA bisque firing reaches about 1000 degrees.\n", encoding="utf-8")
     upload(page, path)
     page.get_by_role("tab", name="Ask · 提问").click()
-    expect(examples).to_contain_text("What does the document say about Kiln firing?")
+    expect(examples).to_contain_text("What does the section “Kiln firing” say?")
 
 
 def test_chinese_question_turns_the_ask_button_chinese(page: Page) -> None:
