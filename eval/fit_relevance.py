@@ -19,6 +19,8 @@ fifth (by abstract) are test questions and the rest train the cross-encoder only
 - Cascade: `skip_above`, the first-stage probability from which the cross-encoder is skipped
   (`cascade_threshold`), so most questions cost the first stage only; fitted on the fit split's
   questions, every one of which the collection here reranks (Settings.rerank_always).
+- P(the answer is a number) (`type_questions`, `qa.answer_type`): fit-half XQuAD and CMRC questions
+  with answer texts, labelled by whether one holds a numeral; the gate reads it (`numeral_missing`).
 - Threshold: the highest gate probability that still answers 97% of each set's answerable fit
   questions (the service level the product promises), per language; XQuAD's questions asked of
   the other language's articles (`xquad-across`) are gate rows but not counted there.
