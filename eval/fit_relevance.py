@@ -52,7 +52,7 @@ from eval.squad import SquadQuestion, build_squad_set, stable_hash
 from eval.written import load_written_documents
 from index.documents import Document, Language
 from index.splitting import detect_language
-from qa.answer_type import has_numeral
+from qa.answer_type import NumericQuestion, has_numeral
 from qa.relevance import (
     DOCUMENT_FEATURES,
     LANGUAGE_BEST,
@@ -94,7 +94,6 @@ class Example:
     other_language: np.ndarray | None = None  # LANGUAGE_FEATURE per candidate (read by the gate only)
     documents: np.ndarray | None = None  # each candidate's document, numbered within the question
     language_best: np.ndarray | None = None  # LANGUAGE_BEST per candidate: read as its language's best
-    question: str = ""
     vector: np.ndarray | None = None  # the question's query embedding (qa.answer_type)
     numeral: np.ndarray | None = None  # each candidate holds a numeral (qa.answer_type.has_numeral)
     numeric: float = 0.0  # P(the answer is a number), set by `type_questions` before any fit reads it
@@ -267,7 +266,7 @@ def collect(corpus: Corpus, work: Path, embedding: str) -> list[Example]:
             Example(corpus.name, split, detect_language(text), answerable, answers, pool, labels, doc_hits,
                     ranking.question_features["best_cos"],
                     cross if np.isfinite(cross).any() else None, other, documents, language_best,
-                    text, np.asarray(assistant.retriever.query_vector(ranking.query), dtype=np.float32),
+                    np.asarray(assistant.retriever.query_vector(ranking.query), dtype=np.float32),
                     np.array([has_numeral(hit.sentence.text) for hit in ranking.hits], dtype=np.int8))
         )
     return examples
@@ -298,7 +297,7 @@ def type_questions(examples: list[Example]) -> dict:
     than it is on new questions. Every other question gets the whole fit's probability."""
     rows = [e for e in examples if e.split == "fit" and e.set_name in ("xquad", "cmrc") and e.answers and e.vector is not None]
     x = np.vstack([e.vector / (np.linalg.norm(e.vector) or 1.0) for e in rows])
-    y = np.array([any(has_numeral(a) for a in e.answers) for e in rows], dtype=int)
+    y = np.array([_asks_number(e) for e in rows], dtype=int)
     # The regularisation by cross-validated log loss: the components of a unit-length 384-d vector
     # are small, and at C=1 the probabilities were squeezed into 0.2-0.4, too flat for the gate.
     search = GridSearchCV(LogisticRegression(max_iter=5000), {"C": [1.0, 3.0, 10.0, 30.0, 100.0]}, cv=5, scoring="neg_log_loss")
@@ -306,20 +305,26 @@ def type_questions(examples: list[Example]) -> dict:
     model = LogisticRegression(C=chosen, max_iter=5000)
     out_of_fold = cross_val_predict(model, x, y, cv=5, method="predict_proba")[:, 1]
     model.fit(x, y)
+    fitted = NumericQuestion(model.coef_[0], float(model.intercept_[0]))  # as retrieval computes it
     for e, p in zip(rows, out_of_fold):
         e.numeric = float(p)
     in_rows = {id(e) for e in rows}
     for e in examples:
         if id(e) not in in_rows and e.vector is not None:
-            e.numeric = float(model.predict_proba((e.vector / (np.linalg.norm(e.vector) or 1.0))[None, :])[0, 1])
+            e.numeric = fitted.probability(e.vector)
     test = [e for e in examples if e.split == "test" and e.set_name in ("xquad", "cmrc") and e.answers]
-    truth = np.array([any(has_numeral(a) for a in e.answers) for e in test], dtype=int)
+    truth = np.array([_asks_number(e) for e in test], dtype=int)
     return {
         "weights": [round(float(w), 6) for w in model.coef_[0]],
         "bias": round(float(model.intercept_[0]), 6),
         "fitted_on": {"questions": len(rows), "numeric": int(y.sum()), "C": chosen},
         "validation": {"test_questions": len(test), "test_numeric": int(truth.sum()), "test_auc": round(float(roc_auc_score(truth, [e.numeric for e in test])), 4)},
     }
+
+
+def _asks_number(example: Example) -> bool:
+    """The label of `type_questions`: an accepted answer text holds a numeral."""
+    return any(has_numeral(a) for a in example.answers)
 
 
 def first_stage(entry: dict, example: Example) -> np.ndarray:
