@@ -18,6 +18,7 @@ from eval.gate import GATE_PATH, SetThresholds, check, load_gate
 from eval.judge.offline import OfflineJudge
 from eval.judge.validation import validate_judge
 from eval.noise import with_typos
+from eval.topics import with_topics
 from eval.report import ANSWER_SPAN_DEFINITIONS, Environment, EvalReport, GateResult, JudgeFigures, SystemSection, summary_table, write_report
 from eval.runner import SET_NAMES, EvalSet, answer_ceiling, by_category, load_set, run_system, summarize
 from eval.squad import SPLITS, SQUAD_SET_NAMES, SUBSETS
@@ -69,6 +70,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--typos", action="store_true",
                         help="Ask every question with one or two typing errors in its words of five or more letters "
                         "(seeded by question ID; eval/noise.py): what misspelt questions cost. Reported as SET-typos.")
+    parser.add_argument("--topics", action="store_true",
+                        help="SQuAD-format sets: ask each question whose answer reads as a topic as a topic question "
+                        "(\"What does the report say about X?\"; eval/topics.py). Reported as SET-topics.")
     parser.epilog = (
         "Indexes and sentence vectors are kept under $CITEQA_EVAL_CACHE (default ~/.cache/citeqa/eval), keyed by "
         "set, subset, documents, embedding model and the index code, so a re-run embeds only the questions."
@@ -84,7 +88,7 @@ def _command(args: argparse.Namespace) -> str:
     if not args.no_peers and list(args.peers) != list(PEER_EMBEDDERS):
         parts += ["--peers", *args.peers]
     parts += ["--limit", str(args.limit)] if args.limit else []
-    parts += ["--typos"] * args.typos
+    parts += ["--typos"] * args.typos + ["--topics"] * args.topics
     for flag in ("answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads"):
         value = getattr(args, flag, None)
         if value is not None:
@@ -98,9 +102,9 @@ def set_label(args: argparse.Namespace) -> str:
 
 
 def report_label(args: argparse.Namespace) -> str:
-    """The set as the report and the gate name it: the cache's name, and `-typos` when its questions
-    are misspelt (same corpus, so the same index)."""
-    return set_label(args) + "-typos" * args.typos
+    """The set as the report and the gate name it: the cache's name, `-topics` when its questions are
+    asked as topic questions and `-typos` when they are misspelt (same corpus, so the same index)."""
+    return set_label(args) + "-topics" * args.topics + "-typos" * args.typos
 
 
 def _systems(
@@ -142,6 +146,13 @@ def run_eval(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"qa eval: {error}", file=sys.stderr)
         return 2
+    if args.topics:
+        if args.set_name not in SQUAD_SET_NAMES:
+            print(f"qa eval: --topics needs a set with answer texts ({', '.join(SQUAD_SET_NAMES)}), not {args.set_name}", file=sys.stderr)
+            return 2
+        evalset = evalset.model_copy(
+            update={"questions": with_topics(evalset.questions, evalset.documents), "variant": f"{evalset.variant} · topic questions (eval/topics.py)"}
+        )
     if args.typos:
         evalset = evalset.model_copy(
             update={"questions": with_typos(evalset.questions), "variant": f"{evalset.variant} · typing errors (eval/noise.py)".lstrip(" ·")}

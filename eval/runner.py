@@ -62,7 +62,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _squad_question(question: SquadQuestion) -> EvalQuestion:
+def squad_question(question: SquadQuestion) -> EvalQuestion:
     return EvalQuestion(
         id=question.id,
         category=question.category,
@@ -85,7 +85,7 @@ def _sample(questions: list[EvalQuestion], limit: int | None) -> list[EvalQuesti
 
 def _load_squad(name: SetName, limit: int | None, subset: Subset, split: SplitChoice) -> EvalSet:
     squad = build_squad_set(name, subset)  # type: ignore[arg-type]  # name is one of SQUAD_SET_NAMES here
-    questions = [_squad_question(q) for q in squad.select(split)]
+    questions = [squad_question(q) for q in squad.select(split)]
     if not questions:
         raise ValueError(f"{name} subset {subset} has no {split}-split questions (the ci subset holds test articles only)")
     sampled = _sample(questions, limit)
