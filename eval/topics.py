@@ -22,9 +22,12 @@ names little, which makes the set harder than a reader's questions, not easier. 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from jieba import posseg
 
 from eval.dataset import DATA_DIR, DatasetError, EvalQuestion
 from eval.metrics import answer_in_text, normalize_for_match
@@ -40,6 +43,7 @@ MAX_CHARACTERS = 12  # Chinese, likewise
 # English answer texts that open with one of these are clauses or phrases of manner, time or reason
 # ("to increase profits", "by train"), which no reader asks about as a topic.
 _NOT_A_TOPIC_START = frozenset("to by in on at for from with because since that which when where if as than into during after before".split())
+_NOUN_AFTER_THE = re.compile(r"\bthe ([a-z]{4,}) (?:of|in|for|to|and|or|was|is|were|are|with|on|from|at|by)\b")
 _LETTER = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 
 
@@ -89,6 +93,22 @@ def topic_question(key: str, language: str, split: str, answers: list[str] | tup
     frames = [f for f in load_frames() if f.language == language and f.split == split]
     frame = frames[int(stable_hash("topic", key), 16) % len(frames)]
     return frame.text.replace(PLACEHOLDER, topic)
+
+
+def common_nouns(texts: list[str], language: str, limit: int) -> list[str]:
+    """The `limit` most frequent common nouns of `texts`, as a reader names a generic topic ("the
+    costs", "费用"): the answer texts `topic_of` takes are mostly names, and an intent detector that
+    met only names took "Tell me about the budget." for a question about the whole document
+    (session 18). English: the word after "the" and before a preposition, conjunction or verb of
+    being ("the incidence of", "the costs were"); Chinese: jieba's plain nouns (n) of two or more
+    characters."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        if language == "en":
+            counts.update(m.group(1) for m in _NOUN_AFTER_THE.finditer(text))
+        else:
+            counts.update(w.word for w in posseg.cut(text) if w.flag == "n" and len(w.word) >= 2)
+    return [word for word, _ in counts.most_common(limit)]
 
 
 def with_topics(questions: list[EvalQuestion], documents: list[Document]) -> list[EvalQuestion]:
