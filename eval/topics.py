@@ -43,7 +43,7 @@ MAX_CHARACTERS = 12  # Chinese, likewise
 # English answer texts that open with one of these are clauses or phrases of manner, time or reason
 # ("to increase profits", "by train"), which no reader asks about as a topic.
 _NOT_A_TOPIC_START = frozenset("to by in on at for from with because since that which when where if as than into during after before".split())
-_NOUN_AFTER_THE = re.compile(r"\bthe ([a-z]{4,}) (?:of|in|for|to|and|or|was|is|were|are|with|on|from|at|by)\b")
+_NOUN_AFTER_THE = re.compile(r"\b[Tt]he ([a-z]{4,}) (?:of|in|for|to|and|or|was|is|were|are|with|on|from|at|by)\b")
 _LETTER = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from eval.dataset import DatasetError, EvalQuestion
-from eval.topics import PLACEHOLDER, load_frames, topic_of, topic_question, with_topics
+from eval.topics import PLACEHOLDER, common_nouns, load_frames, topic_of, topic_question, with_topics
 from index.documents import Document
 
 
@@ -54,3 +54,10 @@ def test_an_unanswerable_question_whose_topic_the_index_names_is_left_out():
     nowhere = EvalQuestion(id="q4-en", category="off_topic", language="en", question="Who ruled?", answerable=False, answers=["the Yuan dynasty"], split="test")
     documents = [Document(id="museum", text="The costume collection is the most comprehensive in Britain.")]
     assert [q.id for q in with_topics([elsewhere, nowhere], documents)] == ["q4-en"]
+
+
+def test_common_nouns_are_the_words_readers_name_as_generic_topics():
+    english = ["The cost of the roof was high. The cost of the wing was lower.", "Most of the cost was paid; the budget for the year and the budget of the city are set."]
+    assert common_nouns(english, "en", 2) == ["cost", "budget"]
+    chinese = ["改造的费用很高。费用由市议会支付。", "图书馆的藏书增加了。"]
+    assert common_nouns(chinese, "zh", 1) == ["费用"]
