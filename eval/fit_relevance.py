@@ -48,7 +48,9 @@ from tqdm import tqdm
 
 from eval.metrics import answer_in_text
 from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
+from eval.runner import squad_question
 from eval.squad import SquadQuestion, build_squad_set, stable_hash
+from eval.topics import with_topics
 from eval.written import load_written_documents
 from index.documents import Document, Language
 from index.splitting import detect_language
@@ -73,6 +75,9 @@ ANSWERED_SHARE = 0.97
 # The sets whose answerable fit questions ANSWERED_SHARE is promised for: each question asked in
 # the language of the documents that answer it.
 PROMISED = ("xquad", "cmrc", "pubmedqa")
+# Sets collected and validated, never fitted on: topic questions (eval.topics) are worded by frames
+# written for citeqa, and their answers are the dev questions' answers asked again.
+MEASURED_ONLY = ("xquad-topics", "cmrc-topics")
 # Share of CMRC's and PubMedQA's documents this script samples (minutes, not hours, here).
 SHARE = 0.3
 # The whole candidate pool, not just the shown top-k.
@@ -107,6 +112,8 @@ class Corpus:
     # Each question is asked within its gold documents only, as a reader asks about the paper in
     # front of them ("Where was the study done?" names no topic to search the corpus by).
     scoped: bool = False
+    # The corpus whose index this one searches, when it asks other questions of the same documents.
+    index: str | None = None
 
 
 def _split(key: str) -> str:
@@ -150,6 +157,12 @@ def corpora(share: float = SHARE) -> list[Corpus]:
             if all(_kept(d, portion) for d in q.doc_ids)
         ]
         found.append(Corpus(name, documents, questions))
+        # The same questions asked as topic questions ("What does the report say about X?",
+        # eval.topics), measured only (MEASURED_ONLY), in the split of the question each is made from.
+        kept = [squad_question(q) for q in squad.questions if all(_kept(d, portion) for d in q.doc_ids)]
+        split_of = {q[0]: q[2] for q in questions}
+        topics = [(q.id, q.question, split_of[q.id], q.answerable, tuple(q.answers), frozenset()) for q in with_topics(kept, documents)]
+        found.append(Corpus(f"{name}-topics", documents, topics, index=name))
         if name == "xquad":
             # Each XQuAD question also asked of the articles in the other language only: users ask
             # in one language about documents in another, where cosines run lower and no term is
@@ -236,7 +249,7 @@ def open_corpus(corpus: Corpus, work: Path, embedding: str, rerank: bool = True)
     `rerank=False` ranks by the first stage alone."""
     from qa import Assistant, Settings
 
-    data_dir = work / f"{corpus.name}-{embedding}"
+    data_dir = work / f"{corpus.index or corpus.name}-{embedding}"
     # The ranker and gate are fitted on the content path: no question is routed by qa.intent.
     # Every question reranked: the second stage and the cascade's skip_above are fitted on its logits.
     settings = Settings(data_dir=data_dir, embedding=embedding, show_progress=True, rerank=rerank, rerank_always=True, intents=False)
@@ -424,7 +437,7 @@ def _gate(gx: np.ndarray, gy: np.ndarray, names: tuple[str, ...], sets: np.ndarr
 
 def fit_language(examples: list[Example], documents: bool = True) -> tuple[dict, dict]:
     """The models of one question language; `documents=False` leaves out the document stage."""
-    fit = [e for e in examples if e.split == "fit"]
+    fit = [e for e in examples if e.split == "fit" and e.set_name not in MEASURED_ONLY]
     # Sentence labels of questions asked in the documents' language: PubMedQA has none, and the
     # across-language questions (all candidates in the other language) would teach the ranker
     # what cosines look like across languages, not which sentence answers (measured: README,

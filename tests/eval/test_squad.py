@@ -252,6 +252,9 @@ def test_cli_options():
     typos = parser.parse_args(["--set", "xquad", "--subset", "ci", "--typos"])
     # Misspelt questions over the same corpus: reported (and gated) apart, indexed once.
     assert (set_label(typos), report_label(typos)) == ("xquad-ci", "xquad-ci-typos") and "--typos" in _command(typos)
+    topics = parser.parse_args(["--set", "cmrc", "--topics"])
+    # Topic questions over the same corpus, likewise.
+    assert (set_label(topics), report_label(topics)) == ("cmrc", "cmrc-topics") and "--topics" in _command(topics)
     defaults = parser.parse_args([])
     assert (defaults.set_name, defaults.subset, defaults.split) == ("jdm", "full", "test") and set_label(defaults) == "jdm"
     with pytest.raises(SystemExit):
@@ -302,3 +305,12 @@ def test_bare_embedder_reuses_stored_vectors_only_when_they_match(tmp_path):
     assert asked == [3] and np.allclose(reused.matrix[0], np.asarray(same[sentences[0].id]))
     fresh = BareEmbedderSystem("hash", "hash-256", model, documents, tmp_path / "b.npy", stored(other))
     assert np.allclose(fresh.matrix, reused.matrix)  # re-embedded: the stored vectors were not plain sentences
+
+
+def test_topic_questions_need_a_set_with_answer_texts(capsys):
+    from eval.cli import add_eval_arguments, run_eval
+
+    parser = argparse.ArgumentParser()
+    add_eval_arguments(parser)
+    assert run_eval(parser.parse_args(["--set", "jdm", "--topics"])) == 2
+    assert "--topics needs a set with answer texts (xquad, cmrc), not jdm" in capsys.readouterr().err
