@@ -33,7 +33,7 @@ from prompts import prompts  # noqa: E402
 from index.splitting import detect_language  # noqa: E402
 from qa.answerers import Evidence, Retrieval  # noqa: E402
 from qa.answering import ExtractiveAnswerer  # noqa: E402
-from qa.conversation import fold_follow_up, previous_question  # noqa: E402
+from qa.conversation import Found, fold_follow_up, previous_question  # noqa: E402
 from qa.inputs import check_history, check_question  # noqa: E402
 from qa.intent import load_intent_detector  # noqa: E402
 from qa.question import question_parts  # noqa: E402
@@ -315,7 +315,11 @@ class Assistant:
         question = self._check(question)
         scope = self._scope(doc_ids)
         turns = check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
-        standalone = fold_follow_up(question, previous_question(turns), lambda text: self.retriever.search(text, doc_ids=scope).answerable)
+        def found(text: str) -> Found:
+            ranking = self.retriever.search(text, doc_ids=scope)
+            return Found(ranking.answerable, ranking.answer, ranking.hits[0].sentence.id if ranking.hits else None)
+
+        standalone = fold_follow_up(question, previous_question(turns), found)
         ranking = self.retriever.search(standalone, doc_ids=scope)
         standalone = ranking.query  # as searched: misspelt words corrected
         evidence = self._evidence(ranking)

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from qa.types import ChatTurn
 
-Relevance = Callable[[str], float]
-"""How well the sources answer a question text: the calibrated relevance (0..1) of its best evidence."""
+
+@dataclass(frozen=True)
+class Found:
+    """What one search of a question text found, as far as follow-up detection needs it."""
+
+    relevance: float
+    """The calibrated probability that the sources answer it (the gate's)."""
+    answered: bool
+    """Whether the gate answers it (relevance at or above its threshold)."""
+    top: str | None
+    """The ID of the sentence it leads with, if any."""
+
+
+Search = Callable[[str], Found]
 
 # How much better the sources must answer the question once the previous one is folded in before
 # it counts as a follow-up: the pair must remove at least this share of the doubt the question
@@ -30,7 +43,7 @@ def previous_question(history: Sequence[ChatTurn] | None) -> str | None:
 
 
 def fold_follow_up(
-    question: str, previous: str | None, relevance: Relevance, share: float = FOLLOW_UP_SHARE, margin: float = FOLLOW_UP_MARGIN
+    question: str, previous: str | None, search: Search, share: float = FOLLOW_UP_SHARE, margin: float = FOLLOW_UP_MARGIN
 ) -> str:
     """The question to search with: `question` alone when it stands alone, else `previous` + `question`.
 
@@ -39,13 +52,25 @@ def fold_follow_up(
     question alone (the pair removes at least `share` of the doubt, by more than `margin`) — "And
     which cells take part in it?" after "What is known about the pathogenesis?". A question the
     sources answer by itself ("What did the authors recommend?" after a question about bread)
-    stands alone. `relevance` must fall when a question holds terms
-    the sources lack, as citeqa's calibrated relevance does (unseen terms weigh most): then an
-    unrelated question ("What is the capital of Australia?") scores no better joined to an
-    answerable one, and is not given that question's evidence.
+    stands alone.
+
+    A question the sources do not answer alone is folded only when the pair leads with another
+    sentence than the previous question does. Joined to an answerable question, an unanswerable
+    one scores high on the other's evidence: "What does the report say about wind turbines?"
+    after "Tell me about the costs." went 0.01 alone -> 0.79 together, and "Who funded this
+    review?" after a question about therapy 0.03 -> 0.84, each answered with the previous answer's
+    sentence (session 18; until 2026-11-27 the gate read the share of the question's terms the
+    collection lacks, which kept such pairs low). The price: an elliptical question whose answer is
+    the sentence already quoted ("How big is it?" after "What is the battery made of?") is not
+    folded and abstains, where its answer is on screen already.
     """
     if previous is None or previous.strip() == question.strip():
         return question
     combined = f"{previous} {question}"
-    alone, together = relevance(question), relevance(combined)
-    return combined if together - alone > margin and 1 - together <= (1 - share) * (1 - alone) else question
+    alone, together = search(question), search(combined)
+    gains = together.relevance - alone.relevance > margin and 1 - together.relevance <= (1 - share) * (1 - alone.relevance)
+    if not gains:
+        return question
+    if alone.answered:
+        return combined
+    return combined if together.top != search(previous).top else question
