@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.conversation import FOLLOW_UP_MARGIN, FOLLOW_UP_SHARE, Found, fold_follow_up, previous_question
+from qa.conversation import FOLLOW_UP_SHARE, Found, fold_follow_up, previous_question
 from qa.types import ChatTurn
 
 
@@ -36,11 +36,13 @@ def test_an_elliptical_question_borrows_the_previous_one() -> None:
     assert fold_follow_up(REFRACTORY, FIRST, relevance) == f"{FIRST} {REFRACTORY}"
 
 
-def test_a_follow_up_is_folded_even_when_the_pair_scores_below_the_first_question() -> None:
-    # Measured on the bundled corpus (session 18): 0.904 alone, 0.975 together, 0.987 for the first question.
+def test_a_question_answered_alone_stands_alone() -> None:
+    # Measured on the bundled corpus (session 18): 0.904 alone, 0.975 together, 0.987 for the first
+    # question; folding such questions was measured worse on XQuAD (qa/conversation.py).
     pathogenesis, cells = "What is known about the pathogenesis?", "And which cells take part in it?"
     relevance = scorer({cells: 0.904, f"{pathogenesis} {cells}": 0.975, pathogenesis: 0.987})
-    assert fold_follow_up(cells, pathogenesis, relevance) == f"{pathogenesis} {cells}"
+    assert fold_follow_up(cells, pathogenesis, relevance) == cells
+    assert relevance.asked == [cells]  # type: ignore[attr-defined]  # nothing else is searched
 
 
 def test_an_unanswered_question_is_not_given_the_previous_answer() -> None:
@@ -49,11 +51,6 @@ def test_an_unanswered_question_is_not_given_the_previous_answer() -> None:
     costs, turbines = "Tell me about the costs.", "What does the report say about wind turbines?"
     relevance = scorer({turbines: 0.012, f"{costs} {turbines}": 0.788, costs: 0.902}, {f"{costs} {turbines}": "cost-sentence", costs: "cost-sentence"})
     assert fold_follow_up(turbines, costs, relevance) == turbines
-
-
-def test_an_unanswered_elliptical_question_is_folded_when_the_pair_finds_another_sentence() -> None:
-    relevance = scorer({REFRACTORY: 0.3, f"{FIRST} {REFRACTORY}": 0.9, FIRST: 0.85}, {f"{FIRST} {REFRACTORY}": "refractory-sentence", FIRST: "first-line-sentence"})
-    assert fold_follow_up(REFRACTORY, FIRST, relevance) == f"{FIRST} {REFRACTORY}"
 
 
 def test_an_answerable_question_after_an_unrelated_one_stands_alone() -> None:
@@ -85,24 +82,16 @@ def test_unrelated_pairs_are_not_joined(first: str, second: str, scores: tuple[f
     assert fold_follow_up(second, first, relevance) == second
 
 
-def test_a_gain_within_the_jitter_margin_is_not_a_follow_up() -> None:
-    # Near 1 a jitter-sized gain removes most of the doubt; it is still jitter.
-    relevance = scorer({REFRACTORY: 0.99, f"{FIRST} {REFRACTORY}": 0.99 + FOLLOW_UP_MARGIN / 2, FIRST: 0.5})
-    assert fold_follow_up(REFRACTORY, FIRST, relevance) == REFRACTORY
-
-
 def test_a_gain_that_leaves_most_of_the_doubt_is_not_a_follow_up() -> None:
     # 0.5 -> 0.7 removes 40% of the doubt: the question was half answered alone, and stays so.
     assert FOLLOW_UP_SHARE > 0.4
-    relevance = scorer({REFRACTORY: 0.5, f"{FIRST} {REFRACTORY}": 0.7, FIRST: 0.5})
+    relevance = scorer({REFRACTORY: 0.3, f"{FIRST} {REFRACTORY}": 0.6, FIRST: 0.5})
     assert fold_follow_up(REFRACTORY, FIRST, relevance) == REFRACTORY
 
 
-def test_a_likely_question_is_folded_when_the_pair_removes_most_of_its_doubt() -> None:
-    # Measured on the bundled corpus with the 2026-11-27 late model: 0.904 alone, 0.973 together.
-    pathogenesis, cells = "What is known about the pathogenesis?", "And which cells take part in it?"
-    relevance = scorer({cells: 0.904, f"{pathogenesis} {cells}": 0.973, pathogenesis: 1.0})
-    assert fold_follow_up(cells, pathogenesis, relevance) == f"{pathogenesis} {cells}"
+def test_a_doubtful_question_is_folded_when_the_pair_removes_most_of_its_doubt() -> None:
+    relevance = scorer({REFRACTORY: 0.45, f"{FIRST} {REFRACTORY}": 0.8, FIRST: 0.9}, {f"{FIRST} {REFRACTORY}": "refractory-sentence", FIRST: "first-line-sentence"})
+    assert fold_follow_up(REFRACTORY, FIRST, relevance) == f"{FIRST} {REFRACTORY}"
 
 
 def test_no_history_or_a_repeated_question_needs_no_scoring() -> None:
