@@ -44,7 +44,7 @@ from tqdm import tqdm
 from eval.dataset import load_gold_set
 from eval.pubmedqa import load_pubmedqa
 from eval.squad import build_squad_set, stable_hash
-from eval.topics import common_nouns, topic_question
+from eval.topics import common_nouns, topic_of, topic_question
 from index.embedding import load_embed_model, model_label
 from index.splitting import detect_language
 from qa.intent import INTENT_PATH, KINDS, ROLES, IntentDetector
@@ -149,28 +149,27 @@ def topic_questions(per_set: int) -> list[Question]:
     hash gives it (more of them cost overview questions: with 400 per language, held-out overview
     questions were recognised 0.89 / 0.78 instead of 1.00 / 0.91, en / zh)."""
     found: list[Question] = []
-    for name in ("xquad", "cmrc"):
-        squad = build_squad_set(name)  # type: ignore[arg-type]
+    squads = {name: build_squad_set(name) for name in ("xquad", "cmrc")}  # type: ignore[arg-type]
+    for name, squad in squads.items():
         for language in sorted({q.language for q in squad.questions}):
             made = {}
             for q in sorted((q for q in squad.questions if q.language == language), key=lambda q: stable_hash("sample", q.id)):
-                text = topic_question(q.id, language, q.split, q.answers)
-                if text is not None:
-                    made.setdefault(text, q.split)
+                topic = topic_of(q.answers, language)
+                if topic is not None:
+                    made.setdefault(topic_question(q.id, language, q.split, topic), q.split)
             found += [Question(text, language, f"{name}-topics", "specific", split) for text, split in list(made.items())[:per_set]]
     # Generic topics ("Tell me about the budget."): the answers above are mostly names.
     texts = {
-        "en": [d.text for d in build_squad_set("xquad").documents if d.id.startswith("xquad-en-")] + [r.document().text for r in load_pubmedqa()],
-        "zh": [d.text for d in build_squad_set("xquad").documents + build_squad_set("cmrc").documents if detect_language(d.text) == "zh"],
+        "en": [d.text for d in squads["xquad"].documents if d.id.startswith("xquad-en-")] + [r.document().text for r in load_pubmedqa()],
+        "zh": [d.text for d in squads["xquad"].documents + squads["cmrc"].documents if detect_language(d.text) == "zh"],
     }
     for language, documents in texts.items():
         for noun in common_nouns(documents, language, per_set // 8):
             split = "fit" if int(stable_hash("noun", noun), 16) % 2 == 0 else "test"
             # English readers write both "about costs" and "about the costs".
-            topic = f"the {noun}" if language == "en" and int(stable_hash("article", noun), 16) % 2 == 0 else noun
-            text = topic_question(noun, language, split, [topic])
-            if text is not None:
-                found.append(Question(text, language, "nouns", "specific", split))
+            topic = topic_of([f"the {noun}" if language == "en" and int(stable_hash("article", noun), 16) % 2 == 0 else noun], language)
+            if topic is not None:
+                found.append(Question(topic_question(noun, language, split, topic), language, "nouns", "specific", split))
     return found
 
 

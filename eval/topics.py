@@ -84,12 +84,8 @@ def topic_of(answers: list[str] | tuple[str, ...], language: str) -> str | None:
     return None
 
 
-def topic_question(key: str, language: str, split: str, answers: list[str] | tuple[str, ...]) -> str | None:
-    """The topic question made from a dev-set question (its ID, language, split and answers), or None
-    when none of its answers reads as a topic."""
-    topic = topic_of(answers, language)
-    if topic is None:
-        return None
+def topic_question(key: str, language: str, split: str, topic: str) -> str:
+    """`topic` asked in the frame of its language and split that `key` (a question's ID) picks."""
     frames = [f for f in load_frames() if f.language == language and f.split == split]
     frame = frames[int(stable_hash("topic", key), 16) % len(frames)]
     return frame.text.replace(PLACEHOLDER, topic)
@@ -119,10 +115,9 @@ def with_topics(questions: list[EvalQuestion], documents: list[Document]) -> lis
     corpus = "\n".join(normalize_for_match(document.text) for document in documents)
     found = []
     for question in questions:
-        text = topic_question(question.id, question.language, question.split or "test", question.answers)
-        if text is None:
+        topic = topic_of(question.answers, question.language)
+        if topic is None or (not question.answerable and answer_in_text(topic, corpus, normalized=True)):
             continue
-        if not question.answerable and answer_in_text(topic_of(question.answers, question.language) or "", corpus, normalized=True):
-            continue
+        text = topic_question(question.id, question.language, question.split or "test", topic)
         found.append(question.model_copy(update={"question": text}))
     return found

@@ -315,12 +315,20 @@ class Assistant:
         question = self._check(question)
         scope = self._scope(doc_ids)
         turns = check_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
+        searched: dict[str, Ranking] = {}
+
+        def search(text: str) -> Ranking:
+            # A question that stands alone is searched once, for the follow-up decision and for its answer.
+            if text not in searched:
+                searched[text] = self.retriever.search(text, doc_ids=scope)
+            return searched[text]
+
         def found(text: str) -> Found:
-            ranking = self.retriever.search(text, doc_ids=scope)
+            ranking = search(text)
             return Found(ranking.answerable, ranking.answer, ranking.hits[0].sentence.id if ranking.hits else None)
 
         standalone = fold_follow_up(question, previous_question(turns), found)
-        ranking = self.retriever.search(standalone, doc_ids=scope)
+        ranking = search(standalone)
         standalone = ranking.query  # as searched: misspelt words corrected
         evidence = self._evidence(ranking)
         if ranking.intent == "overview":  # the documents' openings: quote them all, there are no parts to search
