@@ -22,6 +22,7 @@ from eval.report import ANSWER_SPAN_DEFINITIONS, Environment, EvalReport, GateRe
 from eval.runner import SET_NAMES, EvalSet, answer_ceiling, by_category, load_set, run_system, summarize
 from eval.squad import SPLITS, SQUAD_SET_NAMES, SUBSETS
 from eval.systems import CiteqaSystem, System
+from eval.paraphrases import with_paraphrases
 from eval.topics import with_topics
 from index.embedding import load_embed_model, model_label
 from qa import Assistant, Settings
@@ -73,6 +74,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topics", action="store_true",
                         help="SQuAD-format sets: ask each question whose answer reads as a topic as a topic question "
                         "(\"What does the report say about X?\"; eval/topics.py). Reported as SET-topics.")
+    parser.add_argument("--paraphrases", action="store_true",
+                        help="SQuAD-format sets: ask each question that has one in its rewrite in other words "
+                        "(eval/data/paraphrases.tsv, written by a local LLM; eval/paraphrases.py). Reported as SET-paraphrased.")
     parser.epilog = (
         "Indexes and sentence vectors are kept under $CITEQA_EVAL_CACHE (default ~/.cache/citeqa/eval), keyed by "
         "set, subset, documents, embedding model and the index code, so a re-run embeds only the questions."
@@ -88,7 +92,7 @@ def _command(args: argparse.Namespace) -> str:
     if not args.no_peers and list(args.peers) != list(PEER_EMBEDDERS):
         parts += ["--peers", *args.peers]
     parts += ["--limit", str(args.limit)] if args.limit else []
-    parts += ["--typos"] * args.typos + ["--topics"] * args.topics
+    parts += ["--typos"] * args.typos + ["--topics"] * args.topics + ["--paraphrases"] * args.paraphrases
     for flag in ("answerer", "llm_gguf", "llm_url", "llm_model", "llm_timeout_s", "llm_threads"):
         value = getattr(args, flag, None)
         if value is not None:
@@ -102,9 +106,10 @@ def set_label(args: argparse.Namespace) -> str:
 
 
 def report_label(args: argparse.Namespace) -> str:
-    """The set as the report and the gate name it: the cache's name, `-topics` when its questions are
-    asked as topic questions and `-typos` when they are misspelt (same corpus, so the same index)."""
-    return set_label(args) + "-topics" * args.topics + "-typos" * args.typos
+    """The set as the report and the gate name it: the cache's name, `-paraphrased` when its questions
+    are asked in other words, `-topics` when asked as topic questions and `-typos` when they are
+    misspelt (same corpus, so the same index)."""
+    return set_label(args) + "-paraphrased" * args.paraphrases + "-topics" * args.topics + "-typos" * args.typos
 
 
 def _systems(
@@ -146,10 +151,18 @@ def run_eval(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"qa eval: {error}", file=sys.stderr)
         return 2
-    if args.topics:
-        if args.set_name not in SQUAD_SET_NAMES:
-            print(f"qa eval: --topics needs a set with answer texts ({', '.join(SQUAD_SET_NAMES)}), not {args.set_name}", file=sys.stderr)
+    for flag in ("paraphrases", "topics"):
+        if getattr(args, flag) and args.set_name not in SQUAD_SET_NAMES:
+            print(f"qa eval: --{flag} needs a set with answer texts ({', '.join(SQUAD_SET_NAMES)}), not {args.set_name}", file=sys.stderr)
             return 2
+    if args.paraphrases and args.topics:
+        print("qa eval: --paraphrases and --topics each reword the questions; choose one", file=sys.stderr)
+        return 2
+    if args.paraphrases:
+        evalset = evalset.model_copy(
+            update={"questions": with_paraphrases(args.set_name, evalset.questions), "variant": f"{evalset.variant} · paraphrased (eval/paraphrases.py)"}
+        )
+    if args.topics:
         evalset = evalset.model_copy(
             update={"questions": with_topics(evalset.questions, evalset.documents), "variant": f"{evalset.variant} · topic questions (eval/topics.py)"}
         )

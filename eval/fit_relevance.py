@@ -50,6 +50,7 @@ from eval.metrics import answer_in_text
 from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
 from eval.runner import squad_question
 from eval.squad import SquadQuestion, build_squad_set, stable_hash
+from eval.paraphrases import load_paraphrases
 from eval.topics import with_topics
 from eval.written import load_written_documents
 from index.documents import Document, Language
@@ -77,7 +78,9 @@ ANSWERED_SHARE = 0.97
 PROMISED = ("xquad", "cmrc", "pubmedqa")
 # Sets collected and validated, never fitted on: topic questions (eval.topics) are worded by frames
 # written for citeqa, and their answers are the dev questions' answers asked again.
-MEASURED_ONLY = ("xquad-topics", "cmrc-topics")
+MEASURED_ONLY = ("xquad-topics", "cmrc-topics", "xquad-paraphrased", "cmrc-paraphrased")
+# The sets whose sentence labels the rankers are fitted on.
+RANKED = ("xquad", "cmrc")
 # Share of CMRC's and PubMedQA's documents this script samples (minutes, not hours, here).
 SHARE = 0.3
 # The whole candidate pool, not just the shown top-k.
@@ -120,7 +123,8 @@ def _split(key: str) -> str:
     return "fit" if int(stable_hash("split", key), 16) % 2 == 0 else "test"
 
 
-def _kept(doc_id: str, share: float) -> bool:
+def in_sample(doc_id: str, share: float) -> bool:
+    """Whether the document is in the stable sample of `share` of a set's documents (CMRC, PubMedQA)."""
     return int(stable_hash("sample", doc_id), 16) % 1000 < share * 1000
 
 
@@ -136,7 +140,7 @@ def trains_reranker(set_name: str, doc_ids: tuple[str, ...]) -> bool:
     if set_name == "xquad":
         article = doc_ids[0].split("-", 2)[2]  # xquad-<language>-<article>
         return int(stable_hash("reranker", article), 16) % 2 == 0
-    return not all(_kept(d, SHARE) for d in doc_ids)
+    return not all(in_sample(d, SHARE) for d in doc_ids)
 
 
 def corpora(share: float = SHARE) -> list[Corpus]:
@@ -150,19 +154,23 @@ def corpora(share: float = SHARE) -> list[Corpus]:
     for name in ("xquad", "cmrc"):
         squad = build_squad_set(name)  # type: ignore[arg-type]
         portion = 1.0 if name == "xquad" else share
-        documents = [d for d in squad.documents if _kept(d.id, portion)]
+        documents = [d for d in squad.documents if in_sample(d.id, portion)]
         questions = [
             (q.id, q.question, "reranker" if q.split == "fit" and trains_reranker(name, q.doc_ids) else q.split, q.answerable, q.answers, frozenset())
             for q in squad.questions
-            if all(_kept(d, portion) for d in q.doc_ids)
+            if all(in_sample(d, portion) for d in q.doc_ids)
         ]
         found.append(Corpus(name, documents, questions))
         # The same questions asked as topic questions ("What does the report say about X?",
         # eval.topics), measured only (MEASURED_ONLY), in the split of the question each is made from.
-        kept = [squad_question(q) for q in squad.questions if all(_kept(d, portion) for d in q.doc_ids)]
+        kept = [squad_question(q) for q in squad.questions if all(in_sample(d, portion) for d in q.doc_ids)]
         split_of = {q[0]: q[2] for q in questions}
         topics = [(q.id, q.question, split_of[q.id], q.answerable, tuple(q.answers), frozenset()) for q in with_topics(kept, documents)]
         found.append(Corpus(f"{name}-topics", documents, topics, index=name))
+        # The same questions in other words (eval.paraphrases), where a rewrite was kept.
+        rewrites = load_paraphrases()
+        paraphrased = [(q[0], rewrites[(name, q[0])], *q[2:]) for q in questions if (name, q[0]) in rewrites]
+        found.append(Corpus(f"{name}-paraphrased", documents, paraphrased, index=name))
         if name == "xquad":
             # Each XQuAD question also asked of the articles in the other language only: users ask
             # in one language about documents in another, where cosines run lower and no term is
@@ -172,12 +180,12 @@ def corpora(share: float = SHARE) -> list[Corpus]:
             crossed = [
                 (f"{q.id}-across", q.question, q.split, q.answerable, q.answers, other[q.language])
                 for q in squad.questions
-                if all(_kept(d, portion) for d in q.doc_ids) and not (q.split == "fit" and trains_reranker(name, q.doc_ids))
+                if all(in_sample(d, portion) for d in q.doc_ids) and not (q.split == "fit" and trains_reranker(name, q.doc_ids))
             ]
             found.append(Corpus("xquad-across", documents, crossed, scoped=True))
             found.append(Corpus("xquad-mixed", documents, _mixed(squad.questions, documents, portion), scoped=True))
     everything = load_pubmedqa(PUBMEDQA_PATH)
-    records = [r for r in everything if _kept(r.pmid, share)]
+    records = [r for r in everything if in_sample(r.pmid, share)]
     documents = [r.document() for r in records]
     questions = []
     for record in records:
@@ -223,7 +231,7 @@ def _mixed(questions: list[SquadQuestion], documents: list[Document], portion: f
     return [
         (f"{q.id}-mixed", q.question, q.split, q.answerable, q.answers, library)
         for q in questions
-        if all(_kept(d, portion) for d in q.doc_ids) and q.split == "test"
+        if all(in_sample(d, portion) for d in q.doc_ids) and q.split == "test"
     ]
 
 
@@ -442,7 +450,7 @@ def fit_language(examples: list[Example], documents: bool = True) -> tuple[dict,
     # across-language questions (all candidates in the other language) would teach the ranker
     # what cosines look like across languages, not which sentence answers (measured: README,
     # "Sentences in another language than the question").
-    ranked = [e for e in fit if e.set_name in ("xquad", "cmrc")]
+    ranked = [e for e in fit if e.set_name in RANKED]
     x = np.vstack([e.pool for e in ranked])
     y = np.concatenate([e.labels for e in ranked])
     ranker = fit_logistic(x, y, SENTENCE_FEATURES)
@@ -620,11 +628,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, default=SHARE, help="Share of CMRC and PubMedQA documents to use (stable sample).")
     parser.add_argument("--limit", type=int, default=None, help="Questions per corpus (a quick trial run).")
     parser.add_argument("--reuse", action="store_true", help="Refit on the features saved by the last run.")
+    parser.add_argument("--recollect", nargs="+", default=[], metavar="SET",
+                        help="With --reuse: collect these sets afresh (e.g. after adding their questions) and save.")
     parser.add_argument("--ablate", action="store_true", help="Also refit without each feature group and report the test figures.")
     args = parser.parse_args(argv)
     saved = args.work / f"features-{args.embedding}.pkl"
     if args.reuse:
         examples: list[Example] = pickle.loads(saved.read_bytes())
+        if args.recollect:
+            examples = [e for e in examples if e.set_name not in args.recollect]
+            for corpus in corpora(args.share):
+                if corpus.name in args.recollect:
+                    examples.extend(collect(corpus, args.work, args.embedding))
+            saved.write_bytes(pickle.dumps(examples))
     else:
         examples = []
         for corpus in corpora(args.share):

@@ -47,11 +47,11 @@ WORK = Path.home() / ".cache" / "citeqa" / "fit"
 CANDIDATES = 12
 
 
-def collect(work: Path, out: Path, share: float, embedding: str = "e5") -> None:
+def collect(work: Path, out: Path, share: float, embedding: str = "e5", sets: tuple[str, ...] = ()) -> None:
     with out.open("w", encoding="utf-8") as sink:
         for corpus in corpora(share):
-            if corpus.name == "pubmedqa":
-                continue  # no sentence-level answers
+            if corpus.name == "pubmedqa" or (sets and corpus.name not in sets):
+                continue  # PubMedQA: no sentence-level answers
             # The first stage's order: the candidates the reranker will be given, and its hard negatives.
             assistant = open_corpus(corpus, work, embedding, rerank=False)
             for question_id, text, split, answerable, answers, gold_docs in tqdm(corpus.questions, desc=f"candidates · {corpus.name}", unit="q"):
@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("step", choices=("collect", "train", "evaluate"))
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--share", type=float, default=1.0, help="collect: share of CMRC's documents (stable sample).")
+    parser.add_argument("--sets", nargs="*", default=[], help="collect: only these sets (default: all with sentence answers).")
     parser.add_argument("--out", type=Path, default=ADAPTER_PATH)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--negatives", type=int, default=7)
@@ -279,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     data = args.work / "reranker-candidates.jsonl"
     if args.step == "collect":
         started = time.perf_counter()
-        collect(args.work, data, args.share)
+        collect(args.work, data, args.share, sets=tuple(args.sets))
         print(f"wrote {data} in {time.perf_counter() - started:.0f} s")
     elif args.step == "train":
         train(data, args.out, args.epochs, args.negatives, args.rank, args.learning_rate, args.threads, args.init, args.context, tuple(args.focus), args.replay)

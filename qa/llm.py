@@ -50,7 +50,7 @@ def describe(settings: Settings) -> str:
 class LocalServer:
     """llama.cpp's OpenAI-compatible server for one GGUF file, running inside this process."""
 
-    def __init__(self, path: Path, threads: int, context: int) -> None:
+    def __init__(self, path: Path, threads: int, context: int, parallel: int = 1) -> None:
         problem = _gguf_problem(path)
         if problem:
             raise LLMUnavailable(problem)
@@ -61,7 +61,9 @@ class LocalServer:
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = context
-        params.n_parallel = 1  # one answer at a time: on a CPU, parallel slots only split the cores
+        # One answer at a time for a user: on a CPU, parallel slots only split the cores. Batch jobs
+        # (eval.paraphrases) decode several requests together, which costs little more than one.
+        params.n_parallel = parallel
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.verbosity = -1  # llama.cpp's per-request log lines would flood the terminal
@@ -75,6 +77,10 @@ class LocalServer:
         self.url = self._server.listening_address.rstrip("/") + "/v1"
         self.name = path.name
 
+    def llm(self, settings: Settings) -> LLM:
+        """A llama-index client of this server, with the output limits of `settings`."""
+        return _client(self.url, self.api_key, self.name, settings)
+
 
 def _gguf_problem(path: Path) -> str | None:
     if not path.is_file():
@@ -86,15 +92,15 @@ def _gguf_problem(path: Path) -> str | None:
 
 
 @lru_cache(maxsize=2)
-def local_server(path: Path, threads: int, context: int) -> LocalServer:
+def local_server(path: Path, threads: int, context: int, parallel: int = 1) -> LocalServer:
     """The model is loaded once per process (about 1.9 GB for a 1.5B Q4 model)."""
-    return LocalServer(path.resolve(), threads, context)
+    return LocalServer(path.resolve(), threads, context, parallel)
 
 
 def check_gguf(path: str | Path, threads: int = 1) -> str:
     """Load a GGUF file and have it write a few tokens; returns a one-line description."""
     server = local_server(Path(path), threads, 512)
-    llm = _client(server.url, server.api_key, server.name, Settings(llm_max_tokens=16, llm_timeout_s=120))
+    llm = server.llm(Settings(llm_max_tokens=16, llm_timeout_s=120))
     from llama_index.core.llms import ChatMessage
 
     reply = "".join(stream_chat(llm, [ChatMessage(role="user", content="Say OK.")], None))
@@ -105,7 +111,7 @@ def load_llm(settings: Settings) -> LLM:
     """The configured model as a llama-index `LLM`; `LLMUnavailable` says what to fix."""
     if settings.llm_gguf is not None:
         server = local_server(Path(settings.llm_gguf), settings.llm_threads, settings.llm_context)
-        return _client(server.url, server.api_key, server.name, settings)
+        return server.llm(settings)
     if settings.llm_url:
         # Local servers usually take any key; the client library insists on one.
         key = os.environ.get(settings.llm_api_key_env) or "not-needed"

@@ -76,9 +76,12 @@ class Chat:
             return None
 
     def _update(self, turns: list[Turn], panel: str, language: Language) -> ChatUpdate:
+        """The chat's outputs. The question box keeps its text: the browser empties it as a question
+        is sent (qa.ui.layout), and a reader types the next question while an answer streams in,
+        which each update emptying the box erased (session 19, in headless Chromium)."""
         found = self.phrases(language)
         messages = render.conversation(turns, self._turn_phrases)
-        question_box = gr.update(value="", placeholder=found.ask_placeholder)
+        question_box = gr.update(placeholder=found.ask_placeholder)
         return (
             messages,
             turns,

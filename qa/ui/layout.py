@@ -41,6 +41,14 @@ focus();
 """
 
 _FORGET_CONVERSATION = f"() => {{ localStorage.removeItem({CONVERSATION_STORAGE_KEY!r}); }}"
+# Takes the question out of the box in the browser, as it is sent. Emptied by the server's first
+# update instead, a box could lose what the reader had typed in the round trip, and a question sent
+# right after another was erased before it was asked (session 19, in headless Chromium).
+_TAKE_QUESTION = """(question, turns, scope) => {
+    const box = document.querySelector('#cq-question textarea');
+    if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+    return [question, turns, scope];
+}"""
 
 
 def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
@@ -128,7 +136,12 @@ def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
 
         chat_outputs = [chatbot, turns, panel, disclaimer, question, ask, transcript, stored]
         for trigger in (question.submit, ask.click):
-            trigger(chat.respond, [question, turns, scope], chat_outputs, api_visibility="private", show_progress="hidden")
+            # "always_last": a question sent while an answer still streams is asked when it ends
+            # (the default, "once", dropped it: session 19).
+            trigger(
+                chat.respond, [question, turns, scope], chat_outputs, api_visibility="private", show_progress="hidden",
+                trigger_mode="always_last", js=_TAKE_QUESTION,
+            )
         # Also forgets the stored conversation: at once in the browser (a reload right after Clear must not
         # bring it back, and BrowserState writes only after the event's round trip), then through `stored`.
         chatbot.clear(chat.clear, None, chat_outputs, api_visibility="private", js=_FORGET_CONVERSATION)

@@ -59,7 +59,7 @@ def test_parallel_questions_are_also_asked_in_the_other_language_over_the_same_c
 
 
 def test_the_reranker_and_the_models_fitted_on_its_logits_learn_from_different_articles():
-    from eval.fit_relevance import _kept, SHARE, trains_reranker
+    from eval.fit_relevance import SHARE, in_sample, trains_reranker
 
     # Both languages of one XQuAD article fall on the same side, and both sides are used.
     sides = {trains_reranker("xquad", (f"xquad-en-{a}", f"xquad-zh-{a}")) for a in ("warsaw", "teacher", "nikola-tesla", "oxygen", "geology")}
@@ -68,7 +68,7 @@ def test_the_reranker_and_the_models_fitted_on_its_logits_learn_from_different_a
         assert trains_reranker("xquad", (f"xquad-en-{article}",)) == trains_reranker("xquad", (f"xquad-zh-{article}",))
     # CMRC: the share eval.fit_relevance samples fits the gate; the rest trains the reranker.
     docs = [f"cmrc-dev-{i}" for i in range(200)]
-    assert all(trains_reranker("cmrc", (d,)) != _kept(d, SHARE) for d in docs)
+    assert all(trains_reranker("cmrc", (d,)) != in_sample(d, SHARE) for d in docs)
 
 
 def test_a_context_reading_fit_refuses_candidates_collected_without_context(tmp_path):

@@ -255,6 +255,8 @@ def test_cli_options():
     topics = parser.parse_args(["--set", "cmrc", "--topics"])
     # Topic questions over the same corpus, likewise.
     assert (set_label(topics), report_label(topics)) == ("cmrc", "cmrc-topics") and "--topics" in _command(topics)
+    paraphrased = parser.parse_args(["--set", "xquad", "--paraphrases"])
+    assert (set_label(paraphrased), report_label(paraphrased)) == ("xquad", "xquad-paraphrased") and "--paraphrases" in _command(paraphrased)
     defaults = parser.parse_args([])
     assert (defaults.set_name, defaults.subset, defaults.split) == ("jdm", "full", "test") and set_label(defaults) == "jdm"
     with pytest.raises(SystemExit):
@@ -314,3 +316,7 @@ def test_topic_questions_need_a_set_with_answer_texts(capsys):
     add_eval_arguments(parser)
     assert run_eval(parser.parse_args(["--set", "jdm", "--topics"])) == 2
     assert "--topics needs a set with answer texts (xquad, cmrc), not jdm" in capsys.readouterr().err
+    assert run_eval(parser.parse_args(["--set", "jdm", "--paraphrases"])) == 2
+    assert "--paraphrases needs a set with answer texts (xquad, cmrc), not jdm" in capsys.readouterr().err
+    assert run_eval(parser.parse_args(["--set", "xquad", "--subset", "ci", "--paraphrases", "--topics"])) == 2
+    assert "choose one" in capsys.readouterr().err

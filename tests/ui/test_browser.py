@@ -155,6 +155,24 @@ def test_an_empty_ask_changes_nothing_but_shows_a_hint(page: Page) -> None:
     assert page.locator("#cq-chat .cq-question").count() == 1 and "first-line" in chat
 
 
+def test_a_question_typed_or_sent_while_an_answer_streams_is_kept_and_asked(page: Page) -> None:
+    expect(page.locator("#cq-examples")).to_contain_text("?", timeout=ANSWER_TIMEOUT_MS)
+    box, finished = page.locator("#cq-question textarea"), page.locator("#cq-chat .cq-answer:not(.cq-pending):not(.cq-streaming)")
+    box.fill("What is juvenile dermatomyositis?")
+    box.press("Enter")
+    expect(box).to_have_value("")  # taken: the reader starts on the next question
+    box.press_sequentially("How is it treated at first?", delay=20)
+    expect(finished).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(box).to_have_value("How is it treated at first?")
+    # Sent before the first answer has finished: asked after it, not dropped.
+    box.fill("What is known about the pathogenesis?")
+    box.press("Enter")
+    box.fill("Are there many randomized controlled trials?")
+    box.press("Enter")
+    expect(finished).to_have_count(3, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#cq-chat .cq-question").last).to_contain_text("randomized controlled trials")
+
+
 def test_example_questions_come_from_the_indexed_documents(page: Page, tmp_path: Path) -> None:
     examples = page.locator("#cq-examples")
     expect(examples).to_contain_text("?")

@@ -49,3 +49,11 @@ def test_a_stored_conversation_comes_back_and_junk_is_dropped(hash_assistant: As
     assert [(t.question, t.answer) for t in turns] == [("What is the usual first-line treatment?", answer)]
     assert turns[0].visible_text == answer.text
     assert restored(None) == []
+
+
+def test_no_update_of_an_answer_touches_the_text_in_the_question_box(hash_assistant: Assistant) -> None:
+    # A reader types the next question while an answer streams in: no update may erase it (the
+    # browser empties the box as it sends a question).
+    question_box = 4
+    updates = list(Chat(Warmup.of(hash_assistant)).respond("What is the usual first-line treatment?", []))
+    assert len(updates) > 2 and all("value" not in update[question_box] for update in updates)
