@@ -18,11 +18,11 @@ from eval.gate import GATE_PATH, SetThresholds, check, load_gate
 from eval.judge.offline import OfflineJudge
 from eval.judge.validation import validate_judge
 from eval.noise import with_typos
+from eval.paraphrases import with_paraphrases
 from eval.report import ANSWER_SPAN_DEFINITIONS, Environment, EvalReport, GateResult, JudgeFigures, SystemSection, summary_table, write_report
 from eval.runner import SET_NAMES, EvalSet, answer_ceiling, by_category, load_set, run_system, summarize
 from eval.squad import SPLITS, SQUAD_SET_NAMES, SUBSETS
 from eval.systems import CiteqaSystem, System
-from eval.paraphrases import with_paraphrases
 from eval.topics import with_topics
 from index.embedding import load_embed_model, model_label
 from qa import Assistant, Settings

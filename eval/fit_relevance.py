@@ -47,10 +47,10 @@ from sklearn.model_selection import GridSearchCV, cross_val_predict
 from tqdm import tqdm
 
 from eval.metrics import answer_in_text
+from eval.paraphrases import load_paraphrases
 from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
 from eval.runner import squad_question
 from eval.squad import SquadQuestion, build_squad_set, stable_hash
-from eval.paraphrases import load_paraphrases
 from eval.topics import with_topics
 from eval.written import load_written_documents
 from index.documents import Document, Language

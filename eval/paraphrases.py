@@ -121,6 +121,7 @@ def generate(set_name: str, gguf: Path, out: Path, threads: int, parallel: int, 
     keeps the questions of that share of the documents, the sample `eval.fit_relevance` fits on."""
     from tqdm import tqdm
 
+    # Here, not at the top: eval.fit_relevance reads this module's rewrites.
     from eval.fit_relevance import in_sample
     from eval.squad import build_squad_set
     from qa.llm import local_server

@@ -46,7 +46,8 @@ _FORGET_CONVERSATION = f"() => {{ localStorage.removeItem({CONVERSATION_STORAGE_
 # right after another was erased before it was asked (session 19, in headless Chromium).
 _TAKE_QUESTION = """(question, turns, scope) => {
     const box = document.querySelector('#cq-question textarea');
-    if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+    // Only the question sent: a reader who already typed the next one keeps it.
+    if (box && box.value === question) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
     return [question, turns, scope];
 }"""
 
@@ -135,13 +136,13 @@ def build_app(assistant: Assistant | Warmup) -> gr.Blocks:
         warming = gr.Timer(1.0, active=not warmup.ready)
 
         chat_outputs = [chatbot, turns, panel, disclaimer, question, ask, transcript, stored]
-        for trigger in (question.submit, ask.click):
-            # "always_last": a question sent while an answer still streams is asked when it ends
-            # (the default, "once", dropped it: session 19).
-            trigger(
-                chat.respond, [question, turns, scope], chat_outputs, api_visibility="private", show_progress="hidden",
-                trigger_mode="always_last", js=_TAKE_QUESTION,
-            )
+        # One listener for Enter and the Ask button, so a question sent either way while an answer
+        # streams waits for it ("always_last": asked when it ends; the default, "once", dropped it,
+        # and two listeners could answer at once over the same conversation: session 19).
+        gr.on(
+            [question.submit, ask.click], chat.respond, [question, turns, scope], chat_outputs, api_visibility="private",
+            show_progress="hidden", trigger_mode="always_last", js=_TAKE_QUESTION,
+        )
         # Also forgets the stored conversation: at once in the browser (a reload right after Clear must not
         # bring it back, and BrowserState writes only after the event's round trip), then through `stored`.
         chatbot.clear(chat.clear, None, chat_outputs, api_visibility="private", js=_FORGET_CONVERSATION)

@@ -164,9 +164,10 @@ def test_a_question_typed_or_sent_while_an_answer_streams_is_kept_and_asked(page
     box.press_sequentially("How is it treated at first?", delay=20)
     expect(finished).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     expect(box).to_have_value("How is it treated at first?")
-    # Sent before the first answer has finished: asked after it, not dropped.
+    # Sent before the second answer has finished: asked after it, not dropped.
     box.fill("What is known about the pathogenesis?")
     box.press("Enter")
+    expect(page.locator("#cq-chat .cq-question")).to_have_count(2)
     box.fill("Are there many randomized controlled trials?")
     box.press("Enter")
     expect(finished).to_have_count(3, timeout=ANSWER_TIMEOUT_MS)
