@@ -116,13 +116,14 @@ def _rewrite(llm, language: str, text: str) -> str:
     return "".join(stream_chat(llm, messages, None)).strip()
 
 
-def generate(set_name: str, gguf: Path, out: Path, threads: int, parallel: int, limit: int | None, share: float) -> None:
+def generate(set_name: str, gguf: Path, out: Path, threads: int, parallel: int, limit: int | None, share: float, reranker_part: bool = False) -> None:
     """Rewrite the set's questions not yet in `out` (resumable) and append the kept ones; `share` < 1
-    keeps the questions of that share of the documents, the sample `eval.fit_relevance` fits on."""
+    keeps the questions of that share of the documents, the sample `eval.fit_relevance` fits on;
+    `reranker_part` only the cross-encoder's training part of the fit half (`trains_reranker`)."""
     from tqdm import tqdm
 
     # Here, not at the top: eval.fit_relevance reads this module's rewrites.
-    from eval.fit_relevance import in_sample
+    from eval.fit_relevance import in_sample, trains_reranker
     from eval.squad import build_squad_set
     from qa.llm import local_server
     from qa.settings import Settings
@@ -130,7 +131,13 @@ def generate(set_name: str, gguf: Path, out: Path, threads: int, parallel: int, 
     squad = build_squad_set(set_name)  # type: ignore[arg-type]
     done = set(load_paraphrases(out)) if out.exists() else set()
     load_paraphrases.cache_clear()
-    todo = [q for q in squad.questions if (set_name, q.id) not in done and all(in_sample(d, share) for d in q.doc_ids)][:limit]
+    todo = [
+        q
+        for q in squad.questions
+        if (set_name, q.id) not in done
+        and all(in_sample(d, share) for d in q.doc_ids)
+        and (not reranker_part or (q.split == "fit" and trains_reranker(set_name, q.doc_ids)))
+    ][:limit]
     server = local_server(gguf, threads, 1024 * parallel, parallel)
     llm = server.llm(Settings(llm_max_tokens=80, llm_timeout_s=600))
     new = not out.exists()
@@ -161,8 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=4, help="Requests decoded together (llama.cpp slots).")
     parser.add_argument("--limit", type=int, default=None, help="Rewrite at most this many questions (a trial run).")
     parser.add_argument("--share", type=float, default=1.0, help="Only the questions of this share of the documents (eval.fit_relevance's stable sample).")
+    parser.add_argument("--reranker-part", action="store_true", help="Only the questions that train the cross-encoder (eval.fit_relevance.trains_reranker).")
     args = parser.parse_args(argv)
-    generate(args.set_name, args.gguf, args.out, args.threads, args.parallel, args.limit, args.share)
+    generate(args.set_name, args.gguf, args.out, args.threads, args.parallel, args.limit, args.share, args.reranker_part)
     return 0
 
 
