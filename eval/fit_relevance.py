@@ -47,7 +47,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_predict
 from tqdm import tqdm
 
 from eval.metrics import answer_in_text
-from eval.paraphrases import load_paraphrases
+from eval.paraphrases import with_paraphrases
 from eval.pubmedqa import PUBMEDQA_PATH, WRITTEN_PAPER_QUESTIONS_PATH, PaperQuestion, PubMedQARecord, load_paper_questions, load_pubmedqa
 from eval.runner import squad_question
 from eval.squad import SquadQuestion, build_squad_set, stable_hash
@@ -161,16 +161,14 @@ def corpora(share: float = SHARE) -> list[Corpus]:
             if all(in_sample(d, portion) for d in q.doc_ids)
         ]
         found.append(Corpus(name, documents, questions))
-        # The same questions asked as topic questions ("What does the report say about X?",
-        # eval.topics), measured only (MEASURED_ONLY), in the split of the question each is made from.
+        # The same questions reworded, measured only (MEASURED_ONLY), each in the split of the
+        # question it is made from: as topic questions ("What does the report say about X?",
+        # eval.topics) and in other words (eval.paraphrases, where a rewrite was kept).
         kept = [squad_question(q) for q in squad.questions if all(in_sample(d, portion) for d in q.doc_ids)]
         split_of = {q[0]: q[2] for q in questions}
-        topics = [(q.id, q.question, split_of[q.id], q.answerable, tuple(q.answers), frozenset()) for q in with_topics(kept, documents)]
-        found.append(Corpus(f"{name}-topics", documents, topics, index=name))
-        # The same questions in other words (eval.paraphrases), where a rewrite was kept.
-        rewrites = load_paraphrases()
-        paraphrased = [(q[0], rewrites[(name, q[0])], *q[2:]) for q in questions if (name, q[0]) in rewrites]
-        found.append(Corpus(f"{name}-paraphrased", documents, paraphrased, index=name))
+        for variant, reworded in (("topics", with_topics(kept, documents)), ("paraphrased", with_paraphrases(name, kept))):
+            rows = [(q.id, q.question, split_of[q.id], q.answerable, tuple(q.answers), frozenset()) for q in reworded]
+            found.append(Corpus(f"{name}-{variant}", documents, rows, index=name))
         if name == "xquad":
             # Each XQuAD question also asked of the articles in the other language only: users ask
             # in one language about documents in another, where cosines run lower and no term is
